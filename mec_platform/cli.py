@@ -1,0 +1,175 @@
+"""`mec-platform`: serve, run the notification worker, migrate, manage app instances, spec-diff."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mec_platform.config import Settings
+from mec_platform.errors import PlatformError
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    return settings.with_overrides(
+        database_url=getattr(args, "database_url", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        http_workers=getattr(args, "workers", None),
+        api_root_override=getattr(args, "api_root", None),
+    )
+
+
+def _prepare_metrics_dir(settings: Settings) -> Path:
+    # Multiprocess metric files belong to one server run; stale ones would be summed in.
+    directory = settings.metrics_dir or settings.data_dir / "metrics"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    return directory
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrate, then run gunicorn (uvicorn workers) and, unless disabled, the worker process."""
+    settings = _settings(args)
+    metrics_dir = _prepare_metrics_dir(settings)
+    settings = settings.with_overrides(metrics_dir=metrics_dir)
+    os.environ.update(settings.to_env())
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    from mec_platform import logs
+    from mec_platform.bootstrap import bootstrap
+
+    logs.configure(settings.log_level, settings.log_json)
+    bootstrap(settings).close()
+    worker = None
+    if not args.no_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "mec_platform.cli", "worker"])
+    try:
+        from mec_platform.entrypoints.gunicorn_app import PlatformServer
+
+        PlatformServer(settings, access_log=args.access_log).run()
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=40)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run the notification worker in the foreground."""
+    from mec_platform.entrypoints import worker
+
+    return worker.run(_settings(args))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Create or upgrade the database schema."""
+    from mec_platform.bootstrap import bootstrap
+
+    bootstrap(_settings(args)).close()
+    print("database is up to date")
+    return 0
+
+
+def cmd_app_add(args: argparse.Namespace) -> int:
+    """Create an application instance record and print its id."""
+    from mec_platform.bootstrap import bootstrap
+
+    platform = bootstrap(_settings(args))
+    try:
+        print(platform.registry.add_app_instance(args.name, args.id).app_instance_id)
+    finally:
+        platform.close()
+    return 0
+
+
+def cmd_app_list(args: argparse.Namespace) -> int:
+    """List application instances, one per line: id, state, name."""
+    from mec_platform.bootstrap import bootstrap
+
+    platform = bootstrap(_settings(args))
+    try:
+        for app in platform.registry.list_app_instances():
+            print(f"{app.app_instance_id}\t{app.state}\t{app.name}")
+    finally:
+        platform.close()
+    return 0
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """Show notification delivery figures."""
+    from mec_platform.bootstrap import bootstrap
+
+    platform = bootstrap(_settings(args))
+    try:
+        with platform.uows() as uow:
+            stats = uow.outbox.stats()
+    finally:
+        platform.close()
+    print(
+        f"pending={stats.pending} delivered={stats.delivered_total} "
+        f"attempts={stats.attempts_total} failures={stats.failures_total}"
+    )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mec-platform", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--database-url", help="SQLAlchemy URL (default: MEC_DATABASE_URL or "
+                       "SQLite under the data directory)")
+        return p
+
+    serve = with_db(sub.add_parser("serve", help="run the HTTP APIs (and the worker)"))
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (default 8080)")
+    serve.add_argument("--workers", type=int, help="gunicorn worker processes (default 2)")
+    serve.add_argument("--api-root", help="public URL root used in links and Location headers")
+    serve.add_argument("--no-worker", action="store_true",
+                       help="do not start the notification worker (run `mec-platform worker`)")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(func=cmd_serve)
+    with_db(sub.add_parser("worker", help="deliver notifications")).set_defaults(func=cmd_worker)
+    with_db(sub.add_parser("migrate", help="create/upgrade the schema")).set_defaults(
+        func=cmd_migrate
+    )
+    with_db(sub.add_parser("outbox", help="notification delivery figures")).set_defaults(
+        func=cmd_outbox
+    )
+    app = sub.add_parser("app", help="manage application instances")
+    app_sub = app.add_subparsers(dest="app_command", required=True)
+    add = with_db(app_sub.add_parser("add", help="create an app instance, print its id"))
+    add.add_argument("name")
+    add.add_argument("--id", help="use this appInstanceId instead of a new UUID")
+    add.set_defaults(func=cmd_app_add)
+    with_db(app_sub.add_parser("list", help="list app instances")).set_defaults(func=cmd_app_list)
+    diff = sub.add_parser("spec-diff", help="compare our OpenAPI spec with ETSI's", add_help=False)
+    diff.add_argument("rest", nargs=argparse.REMAINDER)
+    diff.set_defaults(func=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["spec-diff"]:
+        from mec_platform.specdiff.cli import main as spec_diff
+
+        return spec_diff(argv[1:])
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PlatformError as exc:
+        print(f"mec-platform: {exc.detail}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

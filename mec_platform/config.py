@@ -1,0 +1,123 @@
+"""Frozen platform settings, resolved once from the environment (MEC_ prefix) and passed down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    """Where the embedded SQLite database lives unless told otherwise (XDG data home)."""
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", "/tmp")) / ".local" / "share")
+    return Path(base) / "mec-platform"
+
+
+def default_specs_dir(env: Mapping[str, str]) -> Path:
+    """The repository's specs/ next to the package, else the system-wide copy."""
+    if "MEC_SPECS_DIR" in env:
+        return Path(env["MEC_SPECS_DIR"])
+    in_repo = _PACKAGE_DIR.parent / "specs"
+    return in_repo if in_repo.is_dir() else Path("/usr/share/mec-platform/specs")
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one platform install."""
+
+    database_url: str
+    specs_dir: Path
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_root_override: str | None = None
+    http_workers: int = 2
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    delivery_timeout: float = 5.0
+    delivery_lease: float = 30.0
+    delivery_concurrency: int = 32
+    delivery_batch: int = 200
+    retry_base_delay: float = 1.0
+    retry_max_delay: float = 300.0
+    worker_poll_interval: float = 0.05
+    liveness_default_interval: int = 30
+    liveness_min_interval: int = 5
+    log_level: str = "INFO"
+    log_json: bool = True
+    metrics_dir: Path | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def api_root(self) -> str:
+        """The absolute URL root that links and Location headers are built on."""
+        if self.api_root_override:
+            return self.api_root_override.rstrip("/")
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the given fields replaced (None values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from MEC_* environment variables with embedded defaults."""
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("MEC_DATA_DIR") or default_data_dir(env))
+        default_db = f"sqlite:///{data_dir / 'mec.db'}"
+        metrics_dir = env.get("MEC_METRICS_DIR") or env.get("PROMETHEUS_MULTIPROC_DIR")
+        return cls(
+            database_url=env.get("MEC_DATABASE_URL", default_db),
+            specs_dir=default_specs_dir(env),
+            data_dir=data_dir,
+            host=env.get("MEC_HOST", "127.0.0.1"),
+            port=int(env.get("MEC_PORT", "8080")),
+            api_root_override=env.get("MEC_API_ROOT") or None,
+            http_workers=int(env.get("MEC_HTTP_WORKERS", "2")),
+            mqtt_host=env.get("MEC_MQTT_HOST", "127.0.0.1"),
+            mqtt_port=int(env.get("MEC_MQTT_PORT", "1883")),
+            delivery_timeout=float(env.get("MEC_DELIVERY_TIMEOUT", "5")),
+            delivery_lease=float(env.get("MEC_DELIVERY_LEASE", "30")),
+            delivery_concurrency=int(env.get("MEC_DELIVERY_CONCURRENCY", "32")),
+            retry_base_delay=float(env.get("MEC_RETRY_BASE_DELAY", "1")),
+            retry_max_delay=float(env.get("MEC_RETRY_MAX_DELAY", "300")),
+            worker_poll_interval=float(env.get("MEC_WORKER_POLL_INTERVAL", "0.05")),
+            liveness_default_interval=int(env.get("MEC_LIVENESS_DEFAULT_INTERVAL", "30")),
+            liveness_min_interval=int(env.get("MEC_LIVENESS_MIN_INTERVAL", "5")),
+            log_level=env.get("MEC_LOG_LEVEL", "INFO").upper(),
+            log_json=_bool(env.get("MEC_LOG_JSON", "true")),
+            metrics_dir=Path(metrics_dir) if metrics_dir else None,
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The MEC_* variables that rebuild these settings in a child process."""
+        env = {
+            "MEC_DATABASE_URL": self.database_url,
+            "MEC_SPECS_DIR": str(self.specs_dir),
+            "MEC_DATA_DIR": str(self.data_dir),
+            "MEC_HOST": self.host,
+            "MEC_PORT": str(self.port),
+            "MEC_HTTP_WORKERS": str(self.http_workers),
+            "MEC_MQTT_HOST": self.mqtt_host,
+            "MEC_MQTT_PORT": str(self.mqtt_port),
+            "MEC_LOG_LEVEL": self.log_level,
+            "MEC_LOG_JSON": "true" if self.log_json else "false",
+            "MEC_LIVENESS_DEFAULT_INTERVAL": str(self.liveness_default_interval),
+            "MEC_LIVENESS_MIN_INTERVAL": str(self.liveness_min_interval),
+        }
+        if self.api_root_override:
+            env["MEC_API_ROOT"] = self.api_root_override
+        if self.metrics_dir is not None:
+            env["MEC_METRICS_DIR"] = str(self.metrics_dir)
+        return env

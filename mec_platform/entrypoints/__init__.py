@@ -1,0 +1,1 @@
+"""One module per long-running process: the HTTP server (gunicorn) and the notification worker."""

@@ -1,0 +1,56 @@
+"""The HTTP server process: gunicorn with uvicorn workers, each building its own app."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from mec_platform.config import Settings
+
+
+def build_asgi_app() -> Any:
+    """Called in each gunicorn worker after fork: engines and pools are per process."""
+    from mec_platform import logs
+    from mec_platform.bootstrap import bootstrap
+    from mec_platform.http.app import create_app
+
+    settings = Settings.from_env()
+    logs.configure(settings.log_level, settings.log_json)
+    return create_app(bootstrap(settings, migrate=False))
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+class PlatformServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn configured in code rather than from a config file."""
+
+    def __init__(self, settings: Settings, access_log: bool = False) -> None:
+        self._options: dict[str, Any] = {
+            "bind": f"{settings.host}:{settings.port}"
+            if ":" not in settings.host
+            else f"[{settings.host}]:{settings.port}",
+            "workers": settings.http_workers,
+            "worker_class": "uvicorn_worker.UvicornWorker",
+            "graceful_timeout": 10,
+            "timeout": 60,
+            "keepalive": 5,
+            "child_exit": _child_exit,
+            "accesslog": "-" if access_log else None,
+            "proc_name": "mec-platform",
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            if value is not None:
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return build_asgi_app()

@@ -1,0 +1,1 @@
+"""HTTP edge: connexion app factory, resolver, ProblemDetails rendering, one package per API."""

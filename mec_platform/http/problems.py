@@ -1,0 +1,78 @@
+"""Errors -> RFC 7807 ProblemDetails (`application/problem+json`), never a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from mec_platform import errors
+
+log = logging.getLogger("mec_platform.http")
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_OF: dict[type[errors.PlatformError], int] = {
+    errors.InvalidInput: 400,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.PreconditionFailed: 412,
+    errors.StorageUnavailable: 503,
+}
+
+
+def problem_response(
+    status: int, title: str, detail: str, instance: str | None = None
+) -> ConnexionResponse:
+    """A ProblemDetails response with the ETSI fields."""
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    return ConnexionResponse(
+        status_code=status,
+        mimetype=PROBLEM_JSON,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(body),
+        headers={"Content-Type": PROBLEM_JSON},
+    )
+
+
+def platform_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Render an error raised on purpose by the core."""
+    assert isinstance(exc, errors.PlatformError)
+    status = next(
+        (code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400
+    )
+    log.info("request refused", extra={"status": status, "detail": exc.detail})
+    return problem_response(status, exc.title, exc.detail, str(request.url.path))
+
+
+def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Render routing errors (404 unknown path, 405 wrong method) as ProblemDetails."""
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail or "request refused"
+    if exc.status_code == 405:
+        detail = f"method {request.method} is not allowed on {request.url.path}"
+    elif exc.status_code == 404:
+        detail = f"no resource at {request.url.path}"
+    return problem_response(exc.status_code, _title(exc.status_code), detail, request.url.path)
+
+
+def unexpected_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """Last resort: log the failure with its traceback, answer without one."""
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    return problem_response(
+        500, "Internal server error", "the platform failed to process the request; see its log"
+    )
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,29 @@
+"""Response helpers shared by the Service Management handlers (explicit Content-Type)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+
+JSON = "application/json"
+
+Response = tuple[Any, int, dict[str, str]]
+NoContent = flask.Response
+
+
+def ok(body: Any, status: int = 200, **headers: str) -> Response:
+    """A JSON success response; extra headers are given as keyword arguments (ETag, Location)."""
+    return body, status, {"Content-Type": JSON, **headers}
+
+
+def no_content() -> NoContent:
+    """204 without a body or Content-Type (connexion cannot infer one for an empty body)."""
+    response = flask.Response(status=204)
+    response.headers.pop("Content-Type", None)
+    return response
+
+
+def if_match() -> str | None:
+    """The request's If-Match header, if any."""
+    return flask.request.headers.get("If-Match")

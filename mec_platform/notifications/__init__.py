@@ -1,0 +1,1 @@
+"""Reliable notification delivery: a transactional outbox drained by a separate worker process."""

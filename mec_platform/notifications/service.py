@@ -1,0 +1,154 @@
+"""The delivery loop: claim due outbox messages, POST them concurrently, record the outcome."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from mec_platform.notifications.model import DeliveryResult, OutboxMessage, RetryPolicy
+from mec_platform.notifications.ports import CallbackSender
+from mec_platform.registry.ports import Clock, UnitOfWorkFactory
+
+log = logging.getLogger("mec_platform.notifications")
+
+HOUSEKEEPING_EVERY = 5.0
+RETAIN_FINISHED_FOR = 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class DeliveryOptions:
+    """Tuning of one delivery worker."""
+
+    owner: str
+    lease: float = 30.0
+    concurrency: int = 32
+    poll_interval: float = 0.05
+    policy: RetryPolicy = RetryPolicy()
+
+
+class DeliveryWorker:
+    """Keeps up to `concurrency` deliveries in flight; every result is written back in batches."""
+
+    def __init__(
+        self, uows: UnitOfWorkFactory, sender: CallbackSender, clock: Clock, options: DeliveryOptions
+    ) -> None:
+        self._uows = uows
+        self._sender = sender
+        self._clock = clock
+        self._options = options
+        self._pool = ThreadPoolExecutor(options.concurrency, thread_name_prefix="deliver")
+        self._finished: queue.SimpleQueue[tuple[OutboxMessage, DeliveryResult]] = (
+            queue.SimpleQueue()
+        )
+        self._wake = threading.Event()
+        self._in_flight = 0
+        self._last_housekeeping = 0.0
+
+    @property
+    def in_flight(self) -> int:
+        """Deliveries started and not yet recorded."""
+        return self._in_flight
+
+    def step(self) -> bool:
+        """Record finished deliveries and start new ones; True when anything happened."""
+        recorded = self._record_finished()
+        started = self._start_due()
+        if self._clock() - self._last_housekeeping >= HOUSEKEEPING_EVERY:
+            self.housekeeping()
+        return bool(recorded or started)
+
+    def run(self, stop: threading.Event) -> None:
+        """Deliver until `stop` is set, then finish what is in flight."""
+        while not stop.is_set():
+            if not self.step():
+                self._wake.wait(self._options.poll_interval)
+                self._wake.clear()
+        self.drain()
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait for in-flight deliveries and record them; used at shutdown and in tests."""
+        deadline = self._clock() + timeout
+        while self._in_flight and self._clock() < deadline:
+            if not self._record_finished():
+                self._wake.wait(0.05)
+                self._wake.clear()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._sender.close()
+
+    def housekeeping(self) -> None:
+        """End expired subscriptions and forget old finished messages."""
+        now = self._clock()
+        self._last_housekeeping = now
+        with self._uows(write=True) as uow:
+            for subscription in uow.subscriptions.list_expired(now):
+                uow.subscriptions.remove(subscription.subscription_id)
+                uow.outbox.drop_for_subscription(subscription.subscription_id, now)
+                log.info(
+                    "subscription expired",
+                    extra={"subscription_id": subscription.subscription_id},
+                )
+            uow.outbox.prune(now - RETAIN_FINISHED_FOR)
+            uow.commit()
+
+    def _start_due(self) -> int:
+        room = self._options.concurrency - self._in_flight
+        if room <= 0:
+            return 0
+        now = self._clock()
+        with self._uows(write=True) as uow:
+            messages = uow.outbox.claim(self._options.owner, now, now + self._options.lease, room)
+            uow.commit()
+        for message in messages:
+            self._in_flight += 1
+            self._pool.submit(self._deliver, message)
+        return len(messages)
+
+    def _deliver(self, message: OutboxMessage) -> None:
+        try:
+            result = self._sender.send(message.message_id, message.callback_uri, message.payload)
+        except Exception as exc:  # the sender translates its errors; this is the last guard
+            result = DeliveryResult(message.message_id, False, error=f"{type(exc).__name__}")
+        self._finished.put((message, result))
+        self._wake.set()
+
+    def _record_finished(self) -> int:
+        done: list[tuple[OutboxMessage, DeliveryResult]] = []
+        while True:
+            try:
+                done.append(self._finished.get_nowait())
+            except queue.Empty:
+                break
+        if not done:
+            return 0
+        now = self._clock()
+        with self._uows(write=True) as uow:
+            for message, result in done:
+                retry_at = None
+                if not result.delivered:
+                    retry_at = now + self._options.policy.delay_after(message.attempts + 1)
+                uow.outbox.record(self._options.owner, result, now, retry_at)
+                _log_attempt(message, result, retry_at, now)
+            uow.commit()
+        self._in_flight -= len(done)
+        return len(done)
+
+
+def _log_attempt(
+    message: OutboxMessage, result: DeliveryResult, retry_at: float | None, now: float
+) -> None:
+    fields = {
+        "message_id": message.message_id,
+        "subscription_id": message.subscription_id,
+        "callback": message.callback_uri,
+        "attempt": message.attempts + 1,
+        "status_code": result.status_code,
+        "latency_s": round(now - message.created_at, 4),
+    }
+    if result.delivered:
+        log.info("notification delivered", extra=fields)
+    else:
+        fields.update(error=result.error, retry_in_s=round((retry_at or now) - now, 3))
+        log.warning("notification delivery failed", extra=fields)

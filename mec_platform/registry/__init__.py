@@ -1,0 +1,1 @@
+"""The MEC service registry: app instances, services, availability subscriptions (MEC 011)."""

@@ -1,0 +1,93 @@
+"""Ports of the registry context: repositories and the unit of work that groups them."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from mec_platform.notifications.ports import OutboxRepository
+from mec_platform.registry.model import AppInstance, Service, ServiceQuery, Subscription
+
+
+class AppInstanceRepository(Protocol):
+    """Application instance records."""
+
+    def add(self, app: AppInstance) -> None: ...
+
+    def get(self, app_instance_id: str) -> AppInstance | None: ...
+
+    def list(self) -> list[AppInstance]: ...
+
+    def remove(self, app_instance_id: str) -> None: ...
+
+
+class ServiceRepository(Protocol):
+    """Registered MEC services."""
+
+    def add(self, service: Service) -> None: ...
+
+    def get(self, ser_instance_id: str) -> Service | None: ...
+
+    def update(self, service: Service) -> None: ...
+
+    def remove(self, ser_instance_id: str) -> None: ...
+
+    def query(self, query: ServiceQuery) -> list[Service]: ...
+
+    def count(self) -> int: ...
+
+
+class SubscriptionRepository(Protocol):
+    """Service availability subscriptions."""
+
+    def add(self, subscription: Subscription) -> None: ...
+
+    def get(self, subscription_id: str) -> Subscription | None: ...
+
+    def list_for_app(self, app_instance_id: str) -> list[Subscription]: ...
+
+    def list_live(self, now: float) -> list[Subscription]: ...
+
+    def list_expired(self, now: float) -> list[Subscription]: ...
+
+    def remove(self, subscription_id: str) -> None: ...
+
+    def count(self) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction over every repository; rolled back unless committed."""
+
+    apps: AppInstanceRepository
+    services: ServiceRepository
+    subscriptions: SubscriptionRepository
+    outbox: OutboxRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    """Opens a unit of work; `write=True` takes the write lock up front where the database needs it."""
+
+    def __call__(self, *, write: bool = False) -> UnitOfWork: ...
+
+
+class Clock(Protocol):
+    """Wall-clock time in seconds since the epoch."""
+
+    def __call__(self) -> float: ...
+
+
+class IdGenerator(Protocol):
+    """Allocates identifiers (UUIDs in production)."""
+
+    def __call__(self) -> str: ...

@@ -1,0 +1,318 @@
+"""Use cases of the service registry (MEC 011 Service Management, clause 5.2 procedures)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from mec_platform.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from mec_platform.notifications.model import NewMessage
+from mec_platform.registry.model import (
+    AppInstance,
+    ChangeType,
+    FilteringCriteria,
+    LivenessInfo,
+    Service,
+    ServiceDraft,
+    ServiceQuery,
+    ServiceState,
+    Subscription,
+    TransportInfo,
+)
+from mec_platform.registry.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
+from mec_platform.registry.urls import ResourceUrls
+from mec_platform.registry.wire import availability_notification
+
+
+@dataclass(frozen=True)
+class LivenessPolicy:
+    """How the platform answers a producer's proposed heartbeat interval."""
+
+    default_interval: int = 30
+    min_interval: int = 5
+
+    def interval_for(self, proposed: int | None) -> int | None:
+        """None: no heartbeats required; 0 lets the platform choose."""
+        if proposed is None:
+            return None
+        return self.default_interval if proposed == 0 else max(proposed, self.min_interval)
+
+
+def _app(uow: UnitOfWork, app_instance_id: str) -> AppInstance:
+    app = uow.apps.get(app_instance_id)
+    if app is None:
+        raise NotFound(f"appInstanceId: no application instance '{app_instance_id}'")
+    return app
+
+
+def _owned_service(uow: UnitOfWork, app_instance_id: str, ser_instance_id: str) -> Service:
+    _app(uow, app_instance_id)
+    service = uow.services.get(ser_instance_id)
+    if service is None:
+        raise NotFound(f"serviceId: no service '{ser_instance_id}'")
+    if service.app_instance_id != app_instance_id:
+        raise Forbidden(
+            f"serviceId: service '{ser_instance_id}' was not registered by '{app_instance_id}'"
+        )
+    return service
+
+
+def _owned_subscription(uow: UnitOfWork, app_instance_id: str, subscription_id: str) -> Subscription:
+    _app(uow, app_instance_id)
+    subscription = uow.subscriptions.get(subscription_id)
+    if subscription is None:
+        raise NotFound(f"subscriptionId: no subscription '{subscription_id}'")
+    if subscription.app_instance_id != app_instance_id:
+        raise Forbidden(
+            f"subscriptionId: subscription '{subscription_id}' belongs to another application"
+        )
+    return subscription
+
+
+class ServiceRegistry:
+    """Registration, discovery, subscriptions and liveness of MEC services."""
+
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        urls: ResourceUrls,
+        transports: tuple[TransportInfo, ...],
+        clock: Clock,
+        new_id: IdGenerator,
+        liveness: LivenessPolicy | None = None,
+    ) -> None:
+        self._uows = uows
+        self._urls = urls
+        self._transports = {transport.id: transport for transport in transports}
+        self._clock = clock
+        self._new_id = new_id
+        self._liveness = liveness or LivenessPolicy()
+
+    # -- application instances -------------------------------------------------------------
+    def add_app_instance(self, name: str, app_instance_id: str | None = None) -> AppInstance:
+        """Create an application instance record (admin command; extended by later features)."""
+        if not name.strip():
+            raise InvalidInput("name: must not be empty")
+        app = AppInstance(app_instance_id=app_instance_id or self._new_id(), name=name)
+        with self._uows(write=True) as uow:
+            if uow.apps.get(app.app_instance_id) is not None:
+                raise Conflict(f"appInstanceId: '{app.app_instance_id}' exists already")
+            uow.apps.add(app)
+            uow.commit()
+        return app
+
+    def list_app_instances(self) -> list[AppInstance]:
+        """Every application instance known to the registry."""
+        with self._uows() as uow:
+            return uow.apps.list()
+
+    # -- discovery -------------------------------------------------------------------------
+    def discover(self, query: ServiceQuery) -> list[Service]:
+        """Services matching the query; an application-scoped query needs a known application."""
+        with self._uows() as uow:
+            if query.app_instance_id is not None:
+                _app(uow, query.app_instance_id)
+            return uow.services.query(query)
+
+    def get_service(self, ser_instance_id: str) -> Service:
+        """One service, as any application may read it."""
+        with self._uows() as uow:
+            service = uow.services.get(ser_instance_id)
+        if service is None:
+            raise NotFound(f"serviceId: no service '{ser_instance_id}'")
+        return service
+
+    def get_app_service(self, app_instance_id: str, ser_instance_id: str) -> Service:
+        """One service of the given producing application."""
+        with self._uows() as uow:
+            return _owned_service(uow, app_instance_id, ser_instance_id)
+
+    def list_transports(self) -> list[TransportInfo]:
+        """The transports the platform provides."""
+        return list(self._transports.values())
+
+    # -- registration ----------------------------------------------------------------------
+    def _transport_of(self, draft: ServiceDraft, creating: bool) -> TransportInfo | None:
+        if draft.transport_id is not None and not creating:
+            raise InvalidInput("transportId: only allowed when registering (POST)")
+        if draft.transport_id is not None and draft.transport_info is not None:
+            raise InvalidInput("transportId and transportInfo: give one of them, not both")
+        if draft.transport_id is None:
+            if creating and draft.transport_info is None:
+                raise InvalidInput("transportId or transportInfo: one of them is required")
+            return draft.transport_info
+        transport = self._transports.get(draft.transport_id)
+        if transport is None:
+            raise InvalidInput(
+                f"transportId: unknown transport '{draft.transport_id}' (see GET /transports)"
+            )
+        return transport
+
+    def register_service(self, app_instance_id: str, draft: ServiceDraft) -> Service:
+        """Register a new service for a producing application and announce it."""
+        transport = self._transport_of(draft, creating=True)
+        assert transport is not None
+        now = self._clock()
+        interval = self._liveness.interval_for(draft.liveness_interval)
+        service = Service(
+            ser_instance_id=self._new_id(),
+            app_instance_id=app_instance_id,
+            ser_name=draft.ser_name,
+            version=draft.version,
+            state=draft.state,
+            serializer=draft.serializer,
+            transport_info=transport,
+            ser_category=draft.ser_category,
+            scope_of_locality=draft.scope_of_locality,
+            consumed_local_only=draft.consumed_local_only,
+            is_local=draft.is_local,
+            liveness_interval=interval,
+            last_heartbeat=now if interval is not None else None,
+        )
+        with self._uows(write=True) as uow:
+            _app(uow, app_instance_id)
+            uow.services.add(service)
+            self._announce(uow, service, ChangeType.ADDED, now)
+            uow.commit()
+        return service
+
+    def update_service(
+        self, app_instance_id: str, ser_instance_id: str, draft: ServiceDraft, if_match: str | None
+    ) -> Service:
+        """Replace a service's attributes (PUT) under optimistic concurrency."""
+        if draft.ser_instance_id not in (None, ser_instance_id):
+            raise InvalidInput("serInstanceId: does not match the serviceId of the URI")
+        transport = self._transport_of(draft, creating=False)
+        now = self._clock()
+        with self._uows(write=True) as uow:
+            before = _owned_service(uow, app_instance_id, ser_instance_id)
+            if if_match is not None and if_match.strip() not in ("*", before.etag):
+                raise PreconditionFailed(
+                    f"If-Match: {if_match} does not match the current entity tag {before.etag}"
+                )
+            interval = (
+                self._liveness.interval_for(draft.liveness_interval)
+                if draft.liveness_interval is not None
+                else before.liveness_interval
+            )
+            after = replace(
+                before,
+                ser_name=draft.ser_name,
+                version=draft.version,
+                state=draft.state,
+                serializer=draft.serializer,
+                transport_info=transport or before.transport_info,
+                ser_category=draft.ser_category,
+                scope_of_locality=draft.scope_of_locality,
+                consumed_local_only=draft.consumed_local_only,
+                is_local=draft.is_local,
+                liveness_interval=interval,
+                last_heartbeat=before.last_heartbeat or (now if interval is not None else None),
+            )
+            if after == before:
+                return before
+            after = replace(after, revision=before.revision + 1)
+            uow.services.update(after)
+            self._announce(uow, after, after.changes_from(before), now)
+            uow.commit()
+        return after
+
+    def deregister_service(self, app_instance_id: str, ser_instance_id: str) -> None:
+        """Remove a service and tell its subscribers."""
+        now = self._clock()
+        with self._uows(write=True) as uow:
+            service = _owned_service(uow, app_instance_id, ser_instance_id)
+            uow.services.remove(ser_instance_id)
+            self._announce(uow, service, ChangeType.REMOVED, now)
+            uow.commit()
+
+    def _announce(self, uow: UnitOfWork, service: Service, change: ChangeType, now: float) -> None:
+        messages = [
+            NewMessage(
+                subscription_id=sub.subscription_id,
+                callback_uri=sub.callback_reference,
+                payload=availability_notification(sub, service, change, self._urls),
+            )
+            for sub in uow.subscriptions.list_live(now)
+            if sub.criteria.matches(service)
+        ]
+        if messages:
+            uow.outbox.enqueue(messages, now)
+
+    # -- subscriptions ---------------------------------------------------------------------
+    def subscribe(
+        self,
+        app_instance_id: str,
+        callback_reference: str,
+        criteria: FilteringCriteria,
+        expiry_deadline: float | None = None,
+    ) -> Subscription:
+        """Create a service availability subscription."""
+        now = self._clock()
+        if expiry_deadline is not None and expiry_deadline <= now:
+            raise InvalidInput("expiryDeadline: lies in the past")
+        subscription = Subscription(
+            subscription_id=self._new_id(),
+            app_instance_id=app_instance_id,
+            callback_reference=callback_reference,
+            criteria=criteria,
+            expiry_deadline=expiry_deadline,
+        )
+        with self._uows(write=True) as uow:
+            _app(uow, app_instance_id)
+            uow.subscriptions.add(subscription)
+            uow.commit()
+        return subscription
+
+    def list_subscriptions(self, app_instance_id: str) -> list[Subscription]:
+        """The subscriptions of one application instance."""
+        with self._uows() as uow:
+            _app(uow, app_instance_id)
+            return uow.subscriptions.list_for_app(app_instance_id)
+
+    def get_subscription(self, app_instance_id: str, subscription_id: str) -> Subscription:
+        """One subscription of an application instance."""
+        with self._uows() as uow:
+            return _owned_subscription(uow, app_instance_id, subscription_id)
+
+    def unsubscribe(self, app_instance_id: str, subscription_id: str) -> None:
+        """Delete a subscription; notifications not yet delivered to it are dropped."""
+        now = self._clock()
+        with self._uows(write=True) as uow:
+            _owned_subscription(uow, app_instance_id, subscription_id)
+            uow.subscriptions.remove(subscription_id)
+            uow.outbox.drop_for_subscription(subscription_id, now)
+            uow.commit()
+
+    # -- liveness (MEC 011 clause 8.2.10) --------------------------------------------------
+    def liveness(self, app_instance_id: str, ser_instance_id: str) -> LivenessInfo:
+        """The liveness resource of a service that sends heartbeats."""
+        with self._uows() as uow:
+            service = _owned_service(uow, app_instance_id, ser_instance_id)
+        return self._liveness_of(service)
+
+    def heartbeat(
+        self, app_instance_id: str, ser_instance_id: str, state: ServiceState
+    ) -> LivenessInfo:
+        """Record a heartbeat; a SUSPENDED service becomes ACTIVE again."""
+        if state is not ServiceState.ACTIVE:
+            raise InvalidInput("state: a heartbeat must set the state to ACTIVE")
+        now = self._clock()
+        with self._uows(write=True) as uow:
+            service = _owned_service(uow, app_instance_id, ser_instance_id)
+            self._liveness_of(service)
+            if service.state is ServiceState.INACTIVE:
+                raise Conflict(f"serviceId: service '{ser_instance_id}' is INACTIVE")
+            after = replace(service, state=ServiceState.ACTIVE, last_heartbeat=now)
+            if service.state is not ServiceState.ACTIVE:
+                after = replace(after, revision=service.revision + 1)
+                self._announce(uow, after, ChangeType.STATE_CHANGED, now)
+            uow.services.update(after)
+            uow.commit()
+        return self._liveness_of(after)
+
+    def _liveness_of(self, service: Service) -> LivenessInfo:
+        if service.liveness_interval is None or service.last_heartbeat is None:
+            raise NotFound(
+                f"serviceId: service '{service.ser_instance_id}' does not send heartbeats"
+            )
+        return LivenessInfo(service.state, service.last_heartbeat, service.liveness_interval)

@@ -1,0 +1,1 @@
+"""SQLAlchemy adapter: tables, engine set-up, repositories, unit of work and migrations."""

@@ -1,0 +1,232 @@
+"""SQLAlchemy repositories of the registry: app instances, services, subscriptions."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
+
+from mec_platform.registry.model import (
+    AppInstance,
+    LocalityType,
+    Service,
+    ServiceQuery,
+    ServiceState,
+    Subscription,
+)
+from mec_platform.registry.wire import (
+    category_from_wire,
+    category_to_wire,
+    criteria_from_wire,
+    criteria_to_wire,
+    transport_from_wire,
+    transport_to_wire,
+)
+from mec_platform.storage.tables import app_instances, services, subscriptions
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+class SqlAppInstanceRepository:
+    """Application instances in the `app_instances` table."""
+
+    def __init__(self, conn: Connection, now: float) -> None:
+        self._conn = conn
+        self._now = now
+
+    def add(self, app: AppInstance) -> None:
+        self._conn.execute(
+            insert(app_instances).values(
+                app_instance_id=app.app_instance_id,
+                name=app.name,
+                state=app.state,
+                created_at=self._now,
+            )
+        )
+
+    def get(self, app_instance_id: str) -> AppInstance | None:
+        row = self._conn.execute(
+            select(app_instances).where(app_instances.c.app_instance_id == app_instance_id)
+        ).first()
+        return AppInstance(row.app_instance_id, row.name, row.state) if row else None
+
+    def list(self) -> list[AppInstance]:
+        rows = self._conn.execute(select(app_instances).order_by(app_instances.c.created_at))
+        return [AppInstance(row.app_instance_id, row.name, row.state) for row in rows]
+
+    def remove(self, app_instance_id: str) -> None:
+        self._conn.execute(
+            delete(app_instances).where(app_instances.c.app_instance_id == app_instance_id)
+        )
+
+
+def _service_values(service: Service) -> dict[str, Any]:
+    # Filterable attributes get columns; the rest of the representation is one JSON document.
+    document = {
+        "version": service.version,
+        "serializer": service.serializer,
+        "serCategory": category_to_wire(service.ser_category) if service.ser_category else None,
+        "transportInfo": transport_to_wire(service.transport_info),
+    }
+    return {
+        "app_instance_id": service.app_instance_id,
+        "ser_name": service.ser_name,
+        "ser_category_id": service.ser_category.id if service.ser_category else None,
+        "state": service.state.value,
+        "scope_of_locality": service.scope_of_locality.value,
+        "consumed_local_only": service.consumed_local_only,
+        "is_local": service.is_local,
+        "liveness_interval": service.liveness_interval,
+        "last_heartbeat": service.last_heartbeat,
+        "revision": service.revision,
+        "document": _dumps(document),
+    }
+
+
+def _service_of(row: Row[Any]) -> Service:
+    document = json.loads(row.document)
+    category = document.get("serCategory")
+    return Service(
+        ser_instance_id=row.ser_instance_id,
+        app_instance_id=row.app_instance_id,
+        ser_name=row.ser_name,
+        version=document["version"],
+        state=ServiceState(row.state),
+        serializer=document["serializer"],
+        transport_info=transport_from_wire(document["transportInfo"]),
+        ser_category=category_from_wire(category) if category else None,
+        scope_of_locality=LocalityType(row.scope_of_locality),
+        consumed_local_only=row.consumed_local_only,
+        is_local=row.is_local,
+        liveness_interval=row.liveness_interval,
+        last_heartbeat=row.last_heartbeat,
+        revision=row.revision,
+    )
+
+
+class SqlServiceRepository:
+    """Services in the `services` table; discovery filters run in SQL."""
+
+    def __init__(self, conn: Connection, now: float) -> None:
+        self._conn = conn
+        self._now = now
+
+    def add(self, service: Service) -> None:
+        self._conn.execute(
+            insert(services).values(
+                ser_instance_id=service.ser_instance_id,
+                created_at=self._now,
+                **_service_values(service),
+            )
+        )
+
+    def get(self, ser_instance_id: str) -> Service | None:
+        row = self._conn.execute(
+            select(services).where(services.c.ser_instance_id == ser_instance_id)
+        ).first()
+        return _service_of(row) if row else None
+
+    def update(self, service: Service) -> None:
+        self._conn.execute(
+            update(services)
+            .where(services.c.ser_instance_id == service.ser_instance_id)
+            .values(**_service_values(service))
+        )
+
+    def remove(self, ser_instance_id: str) -> None:
+        self._conn.execute(delete(services).where(services.c.ser_instance_id == ser_instance_id))
+
+    def query(self, query: ServiceQuery) -> list[Service]:
+        c = services.c
+        conditions = []
+        if query.ser_instance_ids:
+            conditions.append(c.ser_instance_id.in_(query.ser_instance_ids))
+        if query.ser_names:
+            conditions.append(c.ser_name.in_(query.ser_names))
+        if query.ser_category_id is not None:
+            conditions.append(c.ser_category_id == query.ser_category_id)
+        if query.scope_of_locality is not None:
+            conditions.append(c.scope_of_locality == query.scope_of_locality.value)
+        if query.consumed_local_only is not None:
+            conditions.append(c.consumed_local_only == query.consumed_local_only)
+        if query.is_local is not None:
+            conditions.append(c.is_local == query.is_local)
+        if query.app_instance_id is not None:
+            conditions.append(c.app_instance_id == query.app_instance_id)
+        statement = select(services).where(*conditions).order_by(c.created_at, c.ser_instance_id)
+        return [_service_of(row) for row in self._conn.execute(statement)]
+
+    def count(self) -> int:
+        return int(self._conn.execute(select(func.count()).select_from(services)).scalar_one())
+
+
+def _subscription_of(row: Row[Any]) -> Subscription:
+    return Subscription(
+        subscription_id=row.subscription_id,
+        app_instance_id=row.app_instance_id,
+        callback_reference=row.callback_reference,
+        criteria=criteria_from_wire(json.loads(row.criteria)),
+        expiry_deadline=row.expiry_deadline,
+    )
+
+
+class SqlSubscriptionRepository:
+    """Service availability subscriptions in the `subscriptions` table."""
+
+    def __init__(self, conn: Connection, now: float) -> None:
+        self._conn = conn
+        self._now = now
+
+    def add(self, subscription: Subscription) -> None:
+        self._conn.execute(
+            insert(subscriptions).values(
+                subscription_id=subscription.subscription_id,
+                app_instance_id=subscription.app_instance_id,
+                callback_reference=subscription.callback_reference,
+                criteria=_dumps(criteria_to_wire(subscription.criteria)),
+                expiry_deadline=subscription.expiry_deadline,
+                created_at=self._now,
+            )
+        )
+
+    def get(self, subscription_id: str) -> Subscription | None:
+        row = self._conn.execute(
+            select(subscriptions).where(subscriptions.c.subscription_id == subscription_id)
+        ).first()
+        return _subscription_of(row) if row else None
+
+    def list_for_app(self, app_instance_id: str) -> list[Subscription]:
+        rows = self._conn.execute(
+            select(subscriptions)
+            .where(subscriptions.c.app_instance_id == app_instance_id)
+            .order_by(subscriptions.c.created_at, subscriptions.c.subscription_id)
+        )
+        return [_subscription_of(row) for row in rows]
+
+    def list_live(self, now: float) -> list[Subscription]:
+        deadline = subscriptions.c.expiry_deadline
+        rows = self._conn.execute(
+            select(subscriptions)
+            .where(or_(deadline.is_(None), deadline > now))
+            .order_by(subscriptions.c.created_at, subscriptions.c.subscription_id)
+        )
+        return [_subscription_of(row) for row in rows]
+
+    def list_expired(self, now: float) -> list[Subscription]:
+        rows = self._conn.execute(
+            select(subscriptions).where(subscriptions.c.expiry_deadline <= now)
+        )
+        return [_subscription_of(row) for row in rows]
+
+    def remove(self, subscription_id: str) -> None:
+        self._conn.execute(
+            delete(subscriptions).where(subscriptions.c.subscription_id == subscription_id)
+        )
+
+    def count(self) -> int:
+        return int(
+            self._conn.execute(select(func.count()).select_from(subscriptions)).scalar_one()
+        )

@@ -1,0 +1,98 @@
+"""Table definitions (SQLAlchemy Core); the Alembic migrations create exactly these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+app_instances = Table(
+    "app_instances",
+    metadata,
+    Column("app_instance_id", Text, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+services = Table(
+    "services",
+    metadata,
+    Column("ser_instance_id", Text, primary_key=True),
+    Column(
+        "app_instance_id",
+        Text,
+        ForeignKey("app_instances.app_instance_id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("ser_name", Text, nullable=False, index=True),
+    Column("ser_category_id", Text, nullable=True, index=True),
+    Column("state", String(16), nullable=False),
+    Column("scope_of_locality", String(16), nullable=False),
+    Column("consumed_local_only", Boolean, nullable=False),
+    Column("is_local", Boolean, nullable=False),
+    Column("liveness_interval", Integer, nullable=True),
+    Column("last_heartbeat", Float, nullable=True),
+    Column("revision", Integer, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("subscription_id", Text, primary_key=True),
+    Column(
+        "app_instance_id",
+        Text,
+        ForeignKey("app_instances.app_instance_id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("callback_reference", Text, nullable=False),
+    Column("criteria", Text, nullable=False),
+    Column("expiry_deadline", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("subscription_id", Text, nullable=False),
+    Column("callback_uri", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("leased_until", Float, nullable=True),
+    Column("lease_owner", Text, nullable=True),
+    Column("last_status", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("delivered_at", Float, nullable=True),
+    Index("ix_outbox_state_subscription_id", "state", "subscription_id", "id"),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

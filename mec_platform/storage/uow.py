@@ -1,0 +1,87 @@
+"""The SQLAlchemy unit of work: one connection and transaction shared by all repositories."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from mec_platform.errors import StorageUnavailable
+from mec_platform.storage.engine import SQLITE_BEGIN_OPTION, is_sqlite
+from mec_platform.storage.outbox_repo import SqlOutboxRepository
+from mec_platform.storage.registry_repo import (
+    SqlAppInstanceRepository,
+    SqlServiceRepository,
+    SqlSubscriptionRepository,
+)
+
+
+class SqlUnitOfWork:
+    """A transaction over the registry and outbox tables; rolled back unless committed."""
+
+    apps: SqlAppInstanceRepository
+    services: SqlServiceRepository
+    subscriptions: SqlSubscriptionRepository
+    outbox: SqlOutboxRepository
+
+    def __init__(self, engine: Engine, write: bool, clock: Callable[[], float]) -> None:
+        self._engine = engine
+        self._write = write
+        self._clock = clock
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> Self:
+        try:
+            conn = self._engine.connect()
+            if self._write and is_sqlite(self._engine):
+                conn = conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            self._conn = conn
+            self._tx = conn.begin()
+        except (OperationalError, DBAPIError) as exc:
+            self._close()
+            raise StorageUnavailable("the platform database is not available") from exc
+        now = self._clock()
+        self.apps = SqlAppInstanceRepository(conn, now)
+        self.services = SqlServiceRepository(conn, now)
+        self.subscriptions = SqlSubscriptionRepository(conn, now)
+        self.outbox = SqlOutboxRepository(conn)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            self._close()
+        if isinstance(exc, OperationalError):
+            raise StorageUnavailable("the platform database is busy or unavailable") from exc
+
+    def commit(self) -> None:
+        assert self._tx is not None
+        self._tx.commit()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class SqlUnitOfWorkFactory:
+    """Opens SqlUnitOfWork instances on one engine."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self._clock = clock
+
+    def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine, write, self._clock)
