@@ -123,8 +123,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_db(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--database-url", help="SQLAlchemy URL (default: MEC_DATABASE_URL or "
-                       "SQLite under the data directory)")
+        p.add_argument(
+            "--database-url",
+            help="SQLAlchemy URL (default: MEC_DATABASE_URL or SQLite under the data directory)",
+        )
         return p
 
     serve = with_db(sub.add_parser("serve", help="run the HTTP APIs (and the worker)"))
@@ -132,8 +134,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to bind (default 8080)")
     serve.add_argument("--workers", type=int, help="gunicorn worker processes (default 2)")
     serve.add_argument("--api-root", help="public URL root used in links and Location headers")
-    serve.add_argument("--no-worker", action="store_true",
-                       help="do not start the notification worker (run `mec-platform worker`)")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="do not start the notification worker (run `mec-platform worker`)",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(func=cmd_serve)
     with_db(sub.add_parser("worker", help="deliver notifications")).set_defaults(func=cmd_worker)

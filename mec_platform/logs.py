@@ -30,7 +30,9 @@ def configure(level: str = "INFO", as_json: bool = True) -> None:
     """Route platform logs to stderr; idempotent."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter() if as_json else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        JsonFormatter()
+        if as_json
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     )
     root = logging.getLogger()
     for existing in list(root.handlers):

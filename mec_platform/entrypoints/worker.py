@@ -48,7 +48,9 @@ def run(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    log.info("notification worker started", extra={"database": safe_database_url(settings.database_url)})
+    log.info(
+        "notification worker started", extra={"database": safe_database_url(settings.database_url)}
+    )
     worker.run(stop)
     log.info("notification worker stopped")
     return 0

@@ -33,7 +33,7 @@ APIS = (
 
 def _landing_page() -> str:
     rows = "".join(
-        f'<li><b>{escape(title)}</b> <code>{escape(base)}</code> — '
+        f"<li><b>{escape(title)}</b> <code>{escape(base)}</code> — "
         f'<a href="{base}/ui/">Swagger UI</a> · <a href="{base}/openapi.json">OpenAPI</a></li>'
         for title, base, _spec, _modules in APIS
     )

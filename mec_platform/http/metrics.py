@@ -103,7 +103,7 @@ def exposition(uows: UnitOfWorkFactory) -> Callable[[], bytes]:
         process: Any = REGISTRY
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             process = CollectorRegistry()
-            multiprocess.MultiProcessCollector(process)
+            multiprocess.MultiProcessCollector(process)  # type: ignore[no-untyped-call]
         return bytes(generate_latest(process) + generate_latest(database))
 
     return render

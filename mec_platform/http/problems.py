@@ -43,9 +43,7 @@ def problem_response(
 def platform_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """Render an error raised on purpose by the core."""
     assert isinstance(exc, errors.PlatformError)
-    status = next(
-        (code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400
-    )
+    status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400)
     log.info("request refused", extra={"status": status, "detail": exc.detail})
     return problem_response(status, exc.title, exc.detail, str(request.url.path))
 

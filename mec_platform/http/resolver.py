@@ -63,7 +63,7 @@ def request_parameters(handler: Callable[..., Any]) -> list[str]:
     ]
 
 
-class HandlerResolver(Resolver):
+class HandlerResolver(Resolver):  # type: ignore[misc]
     """connexion resolver over a fixed set of handler modules and dependencies."""
 
     def __init__(self, modules: Iterable[ModuleType], dependencies: Mapping[str, Any]) -> None:

@@ -6,7 +6,7 @@ import logging
 import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mec_platform.notifications.model import DeliveryResult, OutboxMessage, RetryPolicy
 from mec_platform.notifications.ports import CallbackSender
@@ -26,14 +26,18 @@ class DeliveryOptions:
     lease: float = 30.0
     concurrency: int = 32
     poll_interval: float = 0.05
-    policy: RetryPolicy = RetryPolicy()
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
 
 
 class DeliveryWorker:
     """Keeps up to `concurrency` deliveries in flight; every result is written back in batches."""
 
     def __init__(
-        self, uows: UnitOfWorkFactory, sender: CallbackSender, clock: Clock, options: DeliveryOptions
+        self,
+        uows: UnitOfWorkFactory,
+        sender: CallbackSender,
+        clock: Clock,
+        options: DeliveryOptions,
     ) -> None:
         self._uows = uows
         self._sender = sender

@@ -16,7 +16,7 @@ class AppInstanceRepository(Protocol):
 
     def get(self, app_instance_id: str) -> AppInstance | None: ...
 
-    def list(self) -> list[AppInstance]: ...
+    def all(self) -> list[AppInstance]: ...
 
     def remove(self, app_instance_id: str) -> None: ...
 
@@ -58,10 +58,17 @@ class SubscriptionRepository(Protocol):
 class UnitOfWork(Protocol):
     """One database transaction over every repository; rolled back unless committed."""
 
-    apps: AppInstanceRepository
-    services: ServiceRepository
-    subscriptions: SubscriptionRepository
-    outbox: OutboxRepository
+    @property
+    def apps(self) -> AppInstanceRepository: ...
+
+    @property
+    def services(self) -> ServiceRepository: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     def __enter__(self) -> Self: ...
 
@@ -76,7 +83,7 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    """Opens a unit of work; `write=True` takes the write lock up front where the database needs it."""
+    """Opens a unit of work; `write=True` takes the write lock up front where needed."""
 
     def __call__(self, *, write: bool = False) -> UnitOfWork: ...
 

@@ -56,7 +56,9 @@ def _owned_service(uow: UnitOfWork, app_instance_id: str, ser_instance_id: str) 
     return service
 
 
-def _owned_subscription(uow: UnitOfWork, app_instance_id: str, subscription_id: str) -> Subscription:
+def _owned_subscription(
+    uow: UnitOfWork, app_instance_id: str, subscription_id: str
+) -> Subscription:
     _app(uow, app_instance_id)
     subscription = uow.subscriptions.get(subscription_id)
     if subscription is None:
@@ -103,7 +105,7 @@ class ServiceRegistry:
     def list_app_instances(self) -> list[AppInstance]:
         """Every application instance known to the registry."""
         with self._uows() as uow:
-            return uow.apps.list()
+            return uow.apps.all()
 
     # -- discovery -------------------------------------------------------------------------
     def discover(self, query: ServiceQuery) -> list[Service]:

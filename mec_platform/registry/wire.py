@@ -39,7 +39,7 @@ def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
 def timestamp(seconds: float) -> dict[str, int]:
     """MEC TimeStamp: whole seconds and nanoseconds since the epoch."""
     whole = int(seconds)
-    return {"seconds": whole, "nanoSeconds": int(round((seconds - whole) * 1e9)) % 1_000_000_000}
+    return {"seconds": whole, "nanoSeconds": round((seconds - whole) * 1e9) % 1_000_000_000}
 
 
 def seconds_of(stamp: JsonObject) -> float:
@@ -49,9 +49,7 @@ def seconds_of(stamp: JsonObject) -> float:
 
 def category_from_wire(body: JsonObject) -> CategoryRef:
     """CategoryRef from JSON."""
-    return CategoryRef(
-        href=body["href"], id=body["id"], name=body["name"], version=body["version"]
-    )
+    return CategoryRef(href=body["href"], id=body["id"], name=body["name"], version=body["version"])
 
 
 def category_to_wire(category: CategoryRef) -> dict[str, Any]:
@@ -143,9 +141,7 @@ def service_to_wire(service: Service, urls: ResourceUrls) -> dict[str, Any]:
         {
             "serInstanceId": service.ser_instance_id,
             "serName": service.ser_name,
-            "serCategory": category_to_wire(service.ser_category)
-            if service.ser_category
-            else None,
+            "serCategory": category_to_wire(service.ser_category) if service.ser_category else None,
             "version": service.version,
             "state": service.state.value,
             "transportInfo": transport_to_wire(service.transport_info),

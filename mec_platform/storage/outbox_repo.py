@@ -104,9 +104,7 @@ class SqlOutboxRepository:
         else:
             values.update(next_attempt_at=retry_at if retry_at is not None else now)
         changed = self._conn.execute(
-            update(outbox)
-            .where(c.id == result.message_id, c.lease_owner == owner)
-            .values(**values)
+            update(outbox).where(c.id == result.message_id, c.lease_owner == owner).values(**values)
         ).rowcount
         if changed:
             self._bump(ATTEMPTS, 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Row, delete, func, insert, or_, select, update
 
 from mec_platform.registry.model import (
     AppInstance,
@@ -53,7 +53,7 @@ class SqlAppInstanceRepository:
         ).first()
         return AppInstance(row.app_instance_id, row.name, row.state) if row else None
 
-    def list(self) -> list[AppInstance]:
+    def all(self) -> list[AppInstance]:
         rows = self._conn.execute(select(app_instances).order_by(app_instances.c.created_at))
         return [AppInstance(row.app_instance_id, row.name, row.state) for row in rows]
 
@@ -141,7 +141,7 @@ class SqlServiceRepository:
 
     def query(self, query: ServiceQuery) -> list[Service]:
         c = services.c
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if query.ser_instance_ids:
             conditions.append(c.ser_instance_id.in_(query.ser_instance_ids))
         if query.ser_names:
@@ -227,6 +227,4 @@ class SqlSubscriptionRepository:
         )
 
     def count(self) -> int:
-        return int(
-            self._conn.execute(select(func.count()).select_from(subscriptions)).scalar_one()
-        )
+        return int(self._conn.execute(select(func.count()).select_from(subscriptions)).scalar_one())

@@ -80,9 +80,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("delivered_at", sa.Float, nullable=True),
     )
-    op.create_index(
-        "ix_outbox_state_subscription_id", "outbox", ["state", "subscription_id", "id"]
-    )
+    op.create_index("ix_outbox_state_subscription_id", "outbox", ["state", "subscription_id", "id"])
     op.create_table(
         "counters",
         sa.Column("name", sa.String(64), primary_key=True),

@@ -1,0 +1,128 @@
+"""Run the real platform processes (gunicorn server, notification worker) for e2e tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.net import free_port, wait_http_ok
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def platform_env(data_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
+    """Environment for a platform process with its own data directory and database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEC_")}
+    env.update(
+        MEC_DATA_DIR=str(data_dir),
+        MEC_DATABASE_URL=database_url or f"sqlite:///{data_dir / 'mec.db'}",
+        MEC_LOG_JSON="true",
+        MEC_RETRY_BASE_DELAY="0.2",
+        MEC_RETRY_MAX_DELAY="1",
+        MEC_WORKER_POLL_INTERVAL="0.02",
+    )
+    env.update(extra)
+    return env
+
+
+class PlatformProcess:
+    """`mec-platform serve --no-worker` on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2, log: Path | None = None) -> None:
+        self.port = free_port()
+        self.env = env
+        self.workers = workers
+        self.log = log or Path(env["MEC_DATA_DIR"]) / f"serve-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api(self) -> str:
+        return f"{self.root}/mec_service_mgmt/v1"
+
+    def start(self) -> PlatformProcess:
+        command = [
+            sys.executable,
+            "-m",
+            "mec_platform.cli",
+            "serve",
+            "--no-worker",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                command,
+                env=self.env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_http_ok(f"{self.root}/readyz")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+class WorkerProcess:
+    """`mec-platform worker` with the same environment as the server."""
+
+    def __init__(self, env: dict[str, str], name: str = "worker") -> None:
+        self.env = env
+        self.log = Path(env["MEC_DATA_DIR"]) / f"{name}-{free_port()}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "mec_platform.cli", "worker"],
+                env=self.env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: the crash case, nothing is finished or recorded."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def add_app(env: dict[str, str], name: str) -> str:
+    """`mec-platform app add NAME` through the real command; returns the new id."""
+    out = subprocess.run(
+        [sys.executable, "-m", "mec_platform.cli", "app", "add", name],
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
