@@ -11,14 +11,26 @@ from tests.support.databases import fresh_postgres_database
 from tests.support.receiver import CallbackReceiver
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A migrated-from-scratch real database: SQLite file or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'mec.db'}"
+def _database(kind: str, folder: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'mec.db'}"
         return
     with fresh_postgres_database() as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty real database for one test: SQLite file or a fresh PostgreSQL database."""
+    yield from _database(request.param, tmp_path)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty real database shared by the tests of one module."""
+    yield from _database(request.param, tmp_path_factory.mktemp("db"))
 
 
 @pytest.fixture

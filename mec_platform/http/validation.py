@@ -12,8 +12,8 @@ from typing import Any
 
 from connexion.datastructures import MediaTypeDict
 from connexion.json_schema import Draft4RequestValidator
-from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator
-from jsonschema import Draft4Validator
+from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
+from jsonschema import Draft4Validator, ValidationError
 from jsonschema.validators import extend
 
 _stock_required = Draft4Validator.VALIDATORS["required"]
@@ -38,9 +38,29 @@ class ReadOnlyAwareBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc
         return RequestValidator(self._schema, format_checker=Draft4Validator.FORMAT_CHECKER)
 
 
+class NamingParameterValidator(ParameterValidator):  # type: ignore[misc]
+    """Parameter validation whose error names the parameter instead of dumping its schema."""
+
+    @staticmethod
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> str | None:
+        name = param_name or param.get("name", "?")
+        if value is None:
+            return f"missing {parameter_type} parameter '{name}'" if param.get("required") else None
+        try:
+            Draft4Validator(
+                param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
+            ).validate(value)
+        except ValidationError as exc:
+            return f"{parameter_type} parameter '{name}': {exc.message}"
+        return None
+
+
 def validator_map() -> dict[str, Any]:
-    """connexion's validator map with our JSON body validator."""
+    """connexion's validator map with our body and parameter validators."""
     validators = dict(VALIDATOR_MAP)
+    validators["parameter"] = NamingParameterValidator
     validators["body"] = MediaTypeDict(
         {**VALIDATOR_MAP["body"], "*/*json": ReadOnlyAwareBodyValidator}
     )

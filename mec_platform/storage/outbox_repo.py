@@ -131,7 +131,8 @@ class SqlOutboxRepository:
             .select_from(outbox)
             .where(outbox.c.state == DeliveryState.PENDING.value)
         ).scalar_one()
-        totals = dict(self._conn.execute(select(counters.c.name, counters.c.value)).tuples().all())
+        rows = self._conn.execute(select(counters.c.name, counters.c.value))
+        totals = {name: value for name, value in rows}
         return OutboxStats(
             pending=int(pending),
             delivered_total=int(totals.get(DELIVERED, 0)),

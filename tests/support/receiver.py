@@ -25,6 +25,7 @@ class CallbackReceiver:
 
     def __init__(self, port: int = 0) -> None:
         self.status = 204
+        self.delay = 0.0
         self.received: list[Received] = []
         self.attempts = 0
         self._lock = threading.Lock()
@@ -48,6 +49,8 @@ class CallbackReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 with receiver._lock:
                     receiver.attempts += 1
                     status = receiver.status

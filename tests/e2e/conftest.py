@@ -1,0 +1,60 @@
+"""End-to-end fixtures: the real server under gunicorn and the real worker, on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.processes import PlatformProcess, WorkerProcess, add_app, platform_env
+
+
+@dataclass
+class Stack:
+    """A running platform: HTTP server, notification worker, an HTTP client."""
+
+    env: dict[str, str]
+    server: PlatformProcess
+    worker: WorkerProcess
+    http: httpx.Client
+
+    @property
+    def api(self) -> str:
+        return self.server.api
+
+    def add_app(self, name: str) -> str:
+        return add_app(self.env, name)
+
+    def restart_worker(self) -> None:
+        self.worker = WorkerProcess(self.env).start()
+
+
+def _run_stack(database_url: str, folder: Path) -> Iterator[Stack]:
+    env = platform_env(folder, database_url)
+    server = PlatformProcess(env).start()
+    worker = WorkerProcess(env).start()
+    client = httpx.Client(timeout=10)
+    running = Stack(env, server, worker, client)
+    try:
+        yield running
+    finally:
+        client.close()
+        running.worker.stop()
+        server.stop()
+
+
+@pytest.fixture
+def stack(database_url: str, tmp_path: Path) -> Iterator[Stack]:
+    """A platform of one's own, for tests that stop or break parts of it."""
+    yield from _run_stack(database_url, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_stack(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """One platform for a module's tests; they use their own app instances."""
+    yield from _run_stack(module_database_url, tmp_path_factory.mktemp("stack"))
