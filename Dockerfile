@@ -17,8 +17,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 
 WORKDIR /src
-# README.md* (a glob) so the build also works before the README exists.
-COPY pyproject.toml README.md* ./
+COPY pyproject.toml README.md ./
 COPY mec_platform/ mec_platform/
 COPY specs/ specs/
 RUN python -m pip wheel --no-cache-dir --wheel-dir /wheels .
@@ -34,6 +33,7 @@ ENV PATH=/opt/mec-platform/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MEC_DATA_DIR=/var/lib/mec-platform \
     MEC_DATABASE_URL=sqlite:////var/lib/mec-platform/mec.db \
     MEC_SPECS_DIR=/usr/share/mec-platform/specs
 
