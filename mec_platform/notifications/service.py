@@ -14,8 +14,10 @@ from mec_platform.registry.ports import Clock, UnitOfWorkFactory
 
 log = logging.getLogger("mec_platform.notifications")
 
-HOUSEKEEPING_EVERY = 5.0
+EXPIRE_EVERY = 1.0
+PRUNE_EVERY = 60.0
 RETAIN_FINISHED_FOR = 24 * 3600.0
+ERROR_BACKOFF = 1.0
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,8 @@ class DeliveryWorker:
         )
         self._wake = threading.Event()
         self._in_flight = 0
-        self._last_housekeeping = 0.0
+        self._last_expiry = float("-inf")
+        self._last_prune = float("-inf")
 
     @property
     def in_flight(self) -> int:
@@ -59,15 +62,22 @@ class DeliveryWorker:
     def step(self) -> bool:
         """Record finished deliveries and start new ones; True when anything happened."""
         recorded = self._record_finished()
-        started = self._start_due()
-        if self._clock() - self._last_housekeeping >= HOUSEKEEPING_EVERY:
+        # Expiry runs before claiming so an expired subscription gets nothing more.
+        if self._clock() - self._last_expiry >= EXPIRE_EVERY:
             self.housekeeping()
+        started = self._start_due()
         return bool(recorded or started)
 
     def run(self, stop: threading.Event) -> None:
         """Deliver until `stop` is set, then finish what is in flight."""
         while not stop.is_set():
-            if not self.step():
+            try:
+                busy = self.step()
+            except Exception:  # a database outage must not end the worker
+                log.exception("delivery step failed; retrying")
+                stop.wait(ERROR_BACKOFF)
+                continue
+            if not busy:
                 self._wake.wait(self._options.poll_interval)
                 self._wake.clear()
         self.drain()
@@ -83,18 +93,25 @@ class DeliveryWorker:
         self._sender.close()
 
     def housekeeping(self) -> None:
-        """End expired subscriptions and forget old finished messages."""
+        """End expired subscriptions; now and then, forget old finished messages."""
         now = self._clock()
-        self._last_housekeeping = now
+        self._last_expiry = now
+        prune = now - self._last_prune >= PRUNE_EVERY
+        with self._uows() as uow:
+            expired = uow.subscriptions.list_expired(now)
+        if not expired and not prune:
+            return
         with self._uows(write=True) as uow:
-            for subscription in uow.subscriptions.list_expired(now):
+            for subscription in expired:
                 uow.subscriptions.remove(subscription.subscription_id)
                 uow.outbox.drop_for_subscription(subscription.subscription_id, now)
                 log.info(
                     "subscription expired",
                     extra={"subscription_id": subscription.subscription_id},
                 )
-            uow.outbox.prune(now - RETAIN_FINISHED_FOR)
+            if prune:
+                uow.outbox.prune(now - RETAIN_FINISHED_FOR)
+                self._last_prune = now
             uow.commit()
 
     def _start_due(self) -> int:
@@ -128,14 +145,22 @@ class DeliveryWorker:
         if not done:
             return 0
         now = self._clock()
-        with self._uows(write=True) as uow:
-            for message, result in done:
-                retry_at = None
-                if not result.delivered:
-                    retry_at = now + self._options.policy.delay_after(message.attempts + 1)
-                uow.outbox.record(self._options.owner, result, now, retry_at)
-                _log_attempt(message, result, retry_at, now)
-            uow.commit()
+        policy = self._options.policy
+        retries = [
+            None if result.delivered else now + policy.delay_after(message.attempts + 1)
+            for message, result in done
+        ]
+        try:
+            with self._uows(write=True) as uow:
+                for (_message, result), retry_at in zip(done, retries, strict=True):
+                    uow.outbox.record(self._options.owner, result, now, retry_at)
+                uow.commit()
+        except Exception:
+            for item in done:  # keep them for the next step; leases still protect the rows
+                self._finished.put(item)
+            raise
+        for (message, result), retry_at in zip(done, retries, strict=True):
+            _log_attempt(message, result, retry_at, now)
         self._in_flight -= len(done)
         return len(done)
 

@@ -116,6 +116,11 @@ class Service:
         """Strong entity tag of the current representation."""
         return f'"{self.ser_instance_id}.{self.revision}"'
 
+    def matches_if_match(self, header: str) -> bool:
+        """RFC 9110 clause 13.1.1: `*` or a list of tags, compared strongly (weak never match)."""
+        tags = [tag.strip() for tag in header.split(",")]
+        return "*" in tags or self.etag in tags
+
     def changes_from(self, before: Service) -> ChangeType:
         """Classify an update for the availability notification."""
         same_but_state = (

@@ -187,7 +187,7 @@ class ServiceRegistry:
         now = self._clock()
         with self._uows(write=True) as uow:
             before = _owned_service(uow, app_instance_id, ser_instance_id)
-            if if_match is not None and if_match.strip() not in ("*", before.etag):
+            if if_match is not None and not before.matches_if_match(if_match):
                 raise PreconditionFailed(
                     f"If-Match: {if_match} does not match the current entity tag {before.etag}"
                 )

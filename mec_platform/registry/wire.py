@@ -7,6 +7,7 @@ functions run; what is checked here are the rules a schema cannot express.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,8 +39,11 @@ def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
 
 def timestamp(seconds: float) -> dict[str, int]:
     """MEC TimeStamp: whole seconds and nanoseconds since the epoch."""
-    whole = int(seconds)
-    return {"seconds": whole, "nanoSeconds": round((seconds - whole) * 1e9) % 1_000_000_000}
+    whole = math.floor(seconds)
+    nanos = round((seconds - whole) * 1e9)
+    if nanos == 1_000_000_000:  # the fraction rounded up to the next second
+        whole, nanos = whole + 1, 0
+    return {"seconds": whole, "nanoSeconds": nanos}
 
 
 def seconds_of(stamp: JsonObject) -> float:

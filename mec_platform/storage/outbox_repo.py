@@ -115,7 +115,12 @@ class SqlOutboxRepository:
         self._conn.execute(
             update(outbox)
             .where(c.subscription_id == subscription_id, c.state == DeliveryState.PENDING.value)
-            .values(state=DeliveryState.DROPPED.value, delivered_at=now, leased_until=None)
+            .values(
+                state=DeliveryState.DROPPED.value,
+                delivered_at=now,
+                leased_until=None,
+                lease_owner=None,  # a delivery in flight must not turn it into DELIVERED
+            )
         )
 
     def prune(self, before: float) -> int:

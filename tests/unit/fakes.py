@@ -1,0 +1,493 @@
+"""In-memory doubles of our own ports, for unit tests of the registry and the delivery worker.
+
+The unit of work works on a private copy of the committed store and publishes it on commit, so
+a use case that raises half-way leaves nothing behind, as a database transaction would. The
+outbox mirrors the semantics of `mec_platform/storage/outbox_repo.py`: only the head (lowest id
+pending message) of each subscription is claimable, claims are leases, results are recorded only
+by the lease owner, and running totals back `stats()`.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from types import TracebackType
+from typing import Any, Self
+
+from mec_platform.notifications.model import (
+    DeliveryResult,
+    DeliveryState,
+    NewMessage,
+    OutboxMessage,
+    OutboxStats,
+)
+from mec_platform.registry.model import (
+    AppInstance,
+    JsonObject,
+    Service,
+    ServiceQuery,
+    Subscription,
+)
+
+ATTEMPTS = "delivery_attempts_total"
+FAILURES = "delivery_failures_total"
+DELIVERED = "delivered_total"
+
+
+class DuplicateKey(Exception):
+    """Raised where the database would report a primary key violation."""
+
+
+# -- clock and ids --------------------------------------------------------------------------
+class FakeClock:
+    """A settable, advanceable wall clock (seconds since the epoch)."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self._now = now
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def set(self, now: float) -> None:
+        with self._lock:
+            self._now = now
+
+    def advance(self, seconds: float) -> float:
+        with self._lock:
+            self._now += seconds
+            return self._now
+
+
+class SequentialIds:
+    """Deterministic ids `<prefix>-1`, `<prefix>-2`, ...; the prefix is unique per instance."""
+
+    def __init__(self, prefix: str | None = None) -> None:
+        self.prefix = prefix or f"id{uuid.uuid4().hex[:8]}"
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> str:
+        with self._lock:
+            return f"{self.prefix}-{next(self._counter)}"
+
+
+# -- the store ------------------------------------------------------------------------------
+@dataclass
+class OutboxRow:
+    """One row of the in-memory outbox table."""
+
+    message_id: int
+    subscription_id: str
+    callback_uri: str
+    payload: str
+    state: DeliveryState
+    attempts: int
+    next_attempt_at: float
+    created_at: float
+    leased_until: float | None = None
+    lease_owner: str | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    delivered_at: float | None = None
+
+    @property
+    def body(self) -> Any:
+        return json.loads(self.payload)
+
+
+@dataclass
+class InMemoryStore:
+    """Everything the database would hold; dicts keep insertion (creation) order."""
+
+    apps: dict[str, AppInstance] = field(default_factory=dict)
+    services: dict[str, Service] = field(default_factory=dict)
+    subscriptions: dict[str, Subscription] = field(default_factory=dict)
+    outbox: dict[int, OutboxRow] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+    next_message_id: int = 1
+
+    def copy(self) -> InMemoryStore:
+        # Domain objects are frozen; outbox rows are mutable and copied one by one.
+        return InMemoryStore(
+            apps=dict(self.apps),
+            services=dict(self.services),
+            subscriptions=dict(self.subscriptions),
+            outbox={key: replace(row) for key, row in self.outbox.items()},
+            counters=dict(self.counters),
+            next_message_id=self.next_message_id,
+        )
+
+    def snapshot(self) -> InMemoryStore:
+        """A deep copy to compare against later (`==` compares every table)."""
+        return copy.deepcopy(self)
+
+
+# -- repositories ---------------------------------------------------------------------------
+class InMemoryAppInstanceRepository:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def add(self, app: AppInstance) -> None:
+        if app.app_instance_id in self._store.apps:
+            raise DuplicateKey(app.app_instance_id)
+        self._store.apps[app.app_instance_id] = app
+
+    def get(self, app_instance_id: str) -> AppInstance | None:
+        return self._store.apps.get(app_instance_id)
+
+    def all(self) -> list[AppInstance]:
+        return list(self._store.apps.values())
+
+    def remove(self, app_instance_id: str) -> None:
+        self._store.apps.pop(app_instance_id, None)
+
+
+class InMemoryServiceRepository:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def add(self, service: Service) -> None:
+        if service.ser_instance_id in self._store.services:
+            raise DuplicateKey(service.ser_instance_id)
+        self._store.services[service.ser_instance_id] = service
+
+    def get(self, ser_instance_id: str) -> Service | None:
+        return self._store.services.get(ser_instance_id)
+
+    def update(self, service: Service) -> None:
+        if service.ser_instance_id in self._store.services:
+            self._store.services[service.ser_instance_id] = service
+
+    def remove(self, ser_instance_id: str) -> None:
+        self._store.services.pop(ser_instance_id, None)
+
+    def query(self, query: ServiceQuery) -> list[Service]:
+        return [service for service in self._store.services.values() if query.matches(service)]
+
+    def count(self) -> int:
+        return len(self._store.services)
+
+
+class InMemorySubscriptionRepository:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def add(self, subscription: Subscription) -> None:
+        if subscription.subscription_id in self._store.subscriptions:
+            raise DuplicateKey(subscription.subscription_id)
+        self._store.subscriptions[subscription.subscription_id] = subscription
+
+    def get(self, subscription_id: str) -> Subscription | None:
+        return self._store.subscriptions.get(subscription_id)
+
+    def list_for_app(self, app_instance_id: str) -> list[Subscription]:
+        return [
+            sub
+            for sub in self._store.subscriptions.values()
+            if sub.app_instance_id == app_instance_id
+        ]
+
+    def list_live(self, now: float) -> list[Subscription]:
+        return [
+            sub
+            for sub in self._store.subscriptions.values()
+            if sub.expiry_deadline is None or sub.expiry_deadline > now
+        ]
+
+    def list_expired(self, now: float) -> list[Subscription]:
+        return [
+            sub
+            for sub in self._store.subscriptions.values()
+            if sub.expiry_deadline is not None and sub.expiry_deadline <= now
+        ]
+
+    def remove(self, subscription_id: str) -> None:
+        self._store.subscriptions.pop(subscription_id, None)
+
+    def count(self) -> int:
+        return len(self._store.subscriptions)
+
+
+class InMemoryOutboxRepository:
+    """Same rules as SqlOutboxRepository, on `InMemoryStore.outbox`."""
+
+    def __init__(self, store: InMemoryStore, fail_enqueue: Exception | None = None) -> None:
+        self._store = store
+        self._fail_enqueue = fail_enqueue
+
+    def enqueue(self, messages: Sequence[NewMessage], now: float) -> None:
+        if self._fail_enqueue is not None:
+            raise self._fail_enqueue
+        for message in messages:
+            message_id = self._store.next_message_id
+            self._store.next_message_id += 1
+            self._store.outbox[message_id] = OutboxRow(
+                message_id=message_id,
+                subscription_id=message.subscription_id,
+                callback_uri=message.callback_uri,
+                # Stored as JSON text, like the SQL adapter: a payload that is not JSON fails here.
+                payload=json.dumps(message.payload, separators=(",", ":")),
+                state=DeliveryState.PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+
+    def _heads(self) -> list[OutboxRow]:
+        heads: dict[str, OutboxRow] = {}
+        for row in sorted(self._store.outbox.values(), key=lambda r: r.message_id):
+            if row.state is DeliveryState.PENDING:
+                heads.setdefault(row.subscription_id, row)
+        return sorted(heads.values(), key=lambda r: r.message_id)
+
+    def claim(self, owner: str, now: float, lease_until: float, limit: int) -> list[OutboxMessage]:
+        due = [
+            row
+            for row in self._heads()
+            if row.next_attempt_at <= now and (row.leased_until is None or row.leased_until < now)
+        ][: max(limit, 0)]
+        for row in due:
+            row.lease_owner = owner
+            row.leased_until = lease_until
+        return [
+            OutboxMessage(
+                message_id=row.message_id,
+                subscription_id=row.subscription_id,
+                callback_uri=row.callback_uri,
+                payload=row.body,
+                attempts=row.attempts,
+                created_at=row.created_at,
+            )
+            for row in due
+        ]
+
+    def record(
+        self, owner: str, result: DeliveryResult, now: float, retry_at: float | None
+    ) -> None:
+        row = self._store.outbox.get(result.message_id)
+        if row is None or row.lease_owner != owner:
+            return
+        row.attempts += 1
+        row.leased_until = None
+        row.lease_owner = None
+        row.last_status = result.status_code
+        row.last_error = result.error
+        if result.delivered:
+            row.state = DeliveryState.DELIVERED
+            row.delivered_at = now
+        else:
+            row.next_attempt_at = retry_at if retry_at is not None else now
+        self._bump(ATTEMPTS)
+        self._bump(DELIVERED if result.delivered else FAILURES)
+
+    def drop_for_subscription(self, subscription_id: str, now: float) -> None:
+        for row in self._store.outbox.values():
+            if row.subscription_id == subscription_id and row.state is DeliveryState.PENDING:
+                # Like the SQL adapter: the lease ends, so an in-flight result is not recorded.
+                row.state = DeliveryState.DROPPED
+                row.delivered_at = now
+                row.leased_until = None
+                row.lease_owner = None
+
+    def prune(self, before: float) -> int:
+        finished = (DeliveryState.DELIVERED, DeliveryState.DROPPED)
+        old = [
+            key
+            for key, row in self._store.outbox.items()
+            if row.state in finished and row.delivered_at is not None and row.delivered_at < before
+        ]
+        for key in old:
+            del self._store.outbox[key]
+        return len(old)
+
+    def stats(self) -> OutboxStats:
+        pending = sum(
+            1 for row in self._store.outbox.values() if row.state is DeliveryState.PENDING
+        )
+        return OutboxStats(
+            pending=pending,
+            delivered_total=self._store.counters.get(DELIVERED, 0),
+            attempts_total=self._store.counters.get(ATTEMPTS, 0),
+            failures_total=self._store.counters.get(FAILURES, 0),
+        )
+
+    def _bump(self, name: str) -> None:
+        self._store.counters[name] = self._store.counters.get(name, 0) + 1
+
+
+# -- unit of work ---------------------------------------------------------------------------
+class InMemoryUnitOfWork:
+    """A transaction on a copy of the committed store; `commit` publishes the copy."""
+
+    apps: InMemoryAppInstanceRepository
+    services: InMemoryServiceRepository
+    subscriptions: InMemorySubscriptionRepository
+    outbox: InMemoryOutboxRepository
+
+    def __init__(self, factory: InMemoryUnitOfWorkFactory, write: bool) -> None:
+        self._factory = factory
+        self.write = write
+        self._work: InMemoryStore | None = None
+        self.committed = False
+
+    def __enter__(self) -> Self:
+        if self.write:
+            # Writers are serialised, like SQLite's BEGIN IMMEDIATE or row locks in PostgreSQL.
+            self._factory.write_lock.acquire()
+        with self._factory.publish_lock:
+            work = self._factory.store.copy()
+        self._work = work
+        self.apps = InMemoryAppInstanceRepository(work)
+        self.services = InMemoryServiceRepository(work)
+        self.subscriptions = InMemorySubscriptionRepository(work)
+        self.outbox = InMemoryOutboxRepository(work, self._factory.fail_enqueue)
+        self._factory.opened.append(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._work = None  # whatever was not committed is gone
+        if self.write:
+            self._factory.write_lock.release()
+
+    def commit(self) -> None:
+        assert self._work is not None, "commit outside the `with` block"
+        with self._factory.publish_lock:
+            self._factory.store = self._work.copy()
+        self.committed = True
+        self._factory.commits += 1
+
+
+class InMemoryUnitOfWorkFactory:
+    """Implements `UnitOfWorkFactory`; `store` is the committed state tests inspect."""
+
+    def __init__(self) -> None:
+        self.store = InMemoryStore()
+        self.write_lock = threading.RLock()
+        self.publish_lock = threading.Lock()
+        self.opened: list[InMemoryUnitOfWork] = []
+        self.commits = 0
+        self.fail_enqueue: Exception | None = None
+
+    def __call__(self, *, write: bool = False) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self, write)
+
+    # Inspection helpers (read the committed state only).
+    def messages(self, subscription_id: str | None = None) -> list[OutboxRow]:
+        rows = sorted(self.store.outbox.values(), key=lambda row: row.message_id)
+        return [row for row in rows if subscription_id in (None, row.subscription_id)]
+
+    def pending(self, subscription_id: str | None = None) -> list[OutboxRow]:
+        return [row for row in self.messages(subscription_id) if row.state is DeliveryState.PENDING]
+
+    def stats(self) -> OutboxStats:
+        return InMemoryOutboxRepository(self.store).stats()
+
+
+# -- callback sender ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Deliver:
+    """The callback accepts the notification."""
+
+    status: int = 204
+
+
+@dataclass(frozen=True)
+class Fail:
+    """The callback answers with a non-2xx status."""
+
+    status: int = 503
+
+
+@dataclass(frozen=True)
+class Raise:
+    """The sender itself raises (a bug or an untranslated transport error)."""
+
+    error: Exception = field(default_factory=lambda: RuntimeError("connection reset"))
+
+
+Outcome = Deliver | Fail | Raise
+
+
+@dataclass(frozen=True)
+class SentCall:
+    """One call of `FakeCallbackSender.send`."""
+
+    message_id: int
+    uri: str
+    payload: JsonObject
+
+
+class FakeCallbackSender:
+    """Records every send; outcomes are programmed per URI (a queue, the last one sticks).
+
+    `hold()` makes every send block until `release()`, to observe deliveries in flight.
+    """
+
+    def __init__(self, default: Outcome | None = None) -> None:
+        self.default: Outcome = default or Deliver()
+        self.calls: list[SentCall] = []
+        self.closed = False
+        self.max_concurrent = 0
+        self._current = 0
+        self._programs: dict[str, list[Outcome]] = {}
+        self._lock = threading.Lock()
+        self._gate = threading.Event()
+        self._gate.set()
+
+    def program(self, uri: str, *outcomes: Outcome) -> None:
+        with self._lock:
+            self._programs[uri] = list(outcomes)
+
+    def hold(self) -> None:
+        self._gate.clear()
+
+    def release(self) -> None:
+        self._gate.set()
+
+    @property
+    def current(self) -> int:
+        with self._lock:
+            return self._current
+
+    def calls_to(self, uri: str) -> list[SentCall]:
+        with self._lock:
+            return [call for call in self.calls if call.uri == uri]
+
+    def _next_outcome(self, uri: str) -> Outcome:
+        program = self._programs.get(uri)
+        if not program:
+            return self.default
+        return program.pop(0) if len(program) > 1 else program[0]
+
+    def send(self, message_id: int, uri: str, payload: JsonObject) -> DeliveryResult:
+        with self._lock:
+            self.calls.append(SentCall(message_id, uri, payload))
+            outcome = self._next_outcome(uri)
+            self._current += 1
+            self.max_concurrent = max(self.max_concurrent, self._current)
+        try:
+            if not self._gate.wait(timeout=5.0):
+                raise TimeoutError("FakeCallbackSender held for more than 5 s")
+        finally:
+            with self._lock:
+                self._current -= 1
+        if isinstance(outcome, Raise):
+            raise outcome.error
+        if isinstance(outcome, Fail):
+            return DeliveryResult(message_id, False, outcome.status, f"HTTP {outcome.status}")
+        return DeliveryResult(message_id, True, outcome.status)
+
+    def close(self) -> None:
+        self.closed = True
