@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from mec_platform.config import Settings
+from mec_platform.registry.liveness import LivenessPolicy
 from mec_platform.registry.model import AppInstance
 from mec_platform.registry.ports import Clock, IdGenerator
-from mec_platform.registry.service import LivenessPolicy, ServiceRegistry
+from mec_platform.registry.service import ServiceRegistry
 from mec_platform.registry.transports import platform_transports
 from mec_platform.registry.urls import ResourceUrls
 from mec_platform.storage.engine import make_engine

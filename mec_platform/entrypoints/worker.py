@@ -15,10 +15,12 @@ from mec_platform.bootstrap import bootstrap
 from mec_platform.config import Settings
 from mec_platform.notifications.httpx_sender import HttpxCallbackSender
 from mec_platform.notifications.model import RetryPolicy
-from mec_platform.notifications.service import DeliveryOptions, DeliveryWorker
+from mec_platform.notifications.service import Chore, DeliveryOptions, DeliveryWorker
 from mec_platform.storage.engine import safe_database_url
 
 log = logging.getLogger("mec_platform.worker")
+
+LIVENESS_SWEEP_EVERY = 1.0
 
 
 def build_worker(settings: Settings) -> DeliveryWorker:
@@ -33,7 +35,8 @@ def build_worker(settings: Settings) -> DeliveryWorker:
         policy=RetryPolicy(settings.retry_base_delay, settings.retry_max_delay),
     )
     sender = HttpxCallbackSender(settings.delivery_timeout, settings.delivery_concurrency)
-    return DeliveryWorker(platform.uows, sender, platform.clock, options)
+    liveness = Chore("liveness sweep", LIVENESS_SWEEP_EVERY, platform.registry.sweep_liveness)
+    return DeliveryWorker(platform.uows, sender, platform.clock, options, [liveness])
 
 
 def run(settings: Settings) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -18,6 +19,15 @@ EXPIRE_EVERY = 1.0
 PRUNE_EVERY = 60.0
 RETAIN_FINISHED_FOR = 24 * 3600.0
 ERROR_BACKOFF = 1.0
+
+
+@dataclass(frozen=True)
+class Chore:
+    """Other periodic work the worker process does between deliveries (e.g. liveness)."""
+
+    name: str
+    every: float
+    run: Callable[[], object]
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,7 @@ class DeliveryWorker:
         sender: CallbackSender,
         clock: Clock,
         options: DeliveryOptions,
+        chores: Sequence[Chore] = (),
     ) -> None:
         self._uows = uows
         self._sender = sender
@@ -53,6 +64,7 @@ class DeliveryWorker:
         self._in_flight = 0
         self._last_expiry = float("-inf")
         self._last_prune = float("-inf")
+        self._chores = {chore: float("-inf") for chore in chores}
 
     @property
     def in_flight(self) -> int:
@@ -65,6 +77,7 @@ class DeliveryWorker:
         # Expiry runs before claiming so an expired subscription gets nothing more.
         if self._clock() - self._last_expiry >= EXPIRE_EVERY:
             self.housekeeping()
+        self._run_due_chores()
         started = self._start_due()
         return bool(recorded or started)
 
@@ -113,6 +126,13 @@ class DeliveryWorker:
                 uow.outbox.prune(now - RETAIN_FINISHED_FOR)
                 self._last_prune = now
             uow.commit()
+
+    def _run_due_chores(self) -> None:
+        for chore, last in self._chores.items():
+            now = self._clock()
+            if now - last >= chore.every:
+                self._chores[chore] = now
+                chore.run()
 
     def _start_due(self) -> int:
         room = self._options.concurrency - self._in_flight

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from mec_platform.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
+from mec_platform.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from mec_platform.notifications.model import NewMessage
+from mec_platform.registry.access import owned_service, owned_subscription, require_app
+from mec_platform.registry.liveness import LivenessPolicy
 from mec_platform.registry.model import (
     AppInstance,
     ChangeType,
@@ -21,53 +23,6 @@ from mec_platform.registry.model import (
 from mec_platform.registry.ports import Clock, IdGenerator, UnitOfWork, UnitOfWorkFactory
 from mec_platform.registry.urls import ResourceUrls
 from mec_platform.registry.wire import availability_notification
-
-
-@dataclass(frozen=True)
-class LivenessPolicy:
-    """How the platform answers a producer's proposed heartbeat interval."""
-
-    default_interval: int = 30
-    min_interval: int = 5
-
-    def interval_for(self, proposed: int | None) -> int | None:
-        """None: no heartbeats required; 0 lets the platform choose."""
-        if proposed is None:
-            return None
-        return self.default_interval if proposed == 0 else max(proposed, self.min_interval)
-
-
-def _app(uow: UnitOfWork, app_instance_id: str) -> AppInstance:
-    app = uow.apps.get(app_instance_id)
-    if app is None:
-        raise NotFound(f"appInstanceId: no application instance '{app_instance_id}'")
-    return app
-
-
-def _owned_service(uow: UnitOfWork, app_instance_id: str, ser_instance_id: str) -> Service:
-    _app(uow, app_instance_id)
-    service = uow.services.get(ser_instance_id)
-    if service is None:
-        raise NotFound(f"serviceId: no service '{ser_instance_id}'")
-    if service.app_instance_id != app_instance_id:
-        raise Forbidden(
-            f"serviceId: service '{ser_instance_id}' was not registered by '{app_instance_id}'"
-        )
-    return service
-
-
-def _owned_subscription(
-    uow: UnitOfWork, app_instance_id: str, subscription_id: str
-) -> Subscription:
-    _app(uow, app_instance_id)
-    subscription = uow.subscriptions.get(subscription_id)
-    if subscription is None:
-        raise NotFound(f"subscriptionId: no subscription '{subscription_id}'")
-    if subscription.app_instance_id != app_instance_id:
-        raise Forbidden(
-            f"subscriptionId: subscription '{subscription_id}' belongs to another application"
-        )
-    return subscription
 
 
 class ServiceRegistry:
@@ -112,7 +67,7 @@ class ServiceRegistry:
         """Services matching the query; an application-scoped query needs a known application."""
         with self._uows() as uow:
             if query.app_instance_id is not None:
-                _app(uow, query.app_instance_id)
+                require_app(uow, query.app_instance_id)
             return uow.services.query(query)
 
     def get_service(self, ser_instance_id: str) -> Service:
@@ -126,7 +81,7 @@ class ServiceRegistry:
     def get_app_service(self, app_instance_id: str, ser_instance_id: str) -> Service:
         """One service of the given producing application."""
         with self._uows() as uow:
-            return _owned_service(uow, app_instance_id, ser_instance_id)
+            return owned_service(uow, app_instance_id, ser_instance_id)
 
     def list_transports(self) -> list[TransportInfo]:
         """The transports the platform provides."""
@@ -171,7 +126,7 @@ class ServiceRegistry:
             last_heartbeat=now if interval is not None else None,
         )
         with self._uows(write=True) as uow:
-            _app(uow, app_instance_id)
+            require_app(uow, app_instance_id)
             uow.services.add(service)
             self._announce(uow, service, ChangeType.ADDED, now)
             uow.commit()
@@ -186,7 +141,7 @@ class ServiceRegistry:
         transport = self._transport_of(draft, creating=False)
         now = self._clock()
         with self._uows(write=True) as uow:
-            before = _owned_service(uow, app_instance_id, ser_instance_id)
+            before = owned_service(uow, app_instance_id, ser_instance_id)
             if if_match is not None and not before.matches_if_match(if_match):
                 raise PreconditionFailed(
                     f"If-Match: {if_match} does not match the current entity tag {before.etag}"
@@ -222,7 +177,7 @@ class ServiceRegistry:
         """Remove a service and tell its subscribers."""
         now = self._clock()
         with self._uows(write=True) as uow:
-            service = _owned_service(uow, app_instance_id, ser_instance_id)
+            service = owned_service(uow, app_instance_id, ser_instance_id)
             uow.services.remove(ser_instance_id)
             self._announce(uow, service, ChangeType.REMOVED, now)
             uow.commit()
@@ -260,7 +215,7 @@ class ServiceRegistry:
             expiry_deadline=expiry_deadline,
         )
         with self._uows(write=True) as uow:
-            _app(uow, app_instance_id)
+            require_app(uow, app_instance_id)
             uow.subscriptions.add(subscription)
             uow.commit()
         return subscription
@@ -268,19 +223,19 @@ class ServiceRegistry:
     def list_subscriptions(self, app_instance_id: str) -> list[Subscription]:
         """The subscriptions of one application instance."""
         with self._uows() as uow:
-            _app(uow, app_instance_id)
+            require_app(uow, app_instance_id)
             return uow.subscriptions.list_for_app(app_instance_id)
 
     def get_subscription(self, app_instance_id: str, subscription_id: str) -> Subscription:
         """One subscription of an application instance."""
         with self._uows() as uow:
-            return _owned_subscription(uow, app_instance_id, subscription_id)
+            return owned_subscription(uow, app_instance_id, subscription_id)
 
     def unsubscribe(self, app_instance_id: str, subscription_id: str) -> None:
         """Delete a subscription; notifications not yet delivered to it are dropped."""
         now = self._clock()
         with self._uows(write=True) as uow:
-            _owned_subscription(uow, app_instance_id, subscription_id)
+            owned_subscription(uow, app_instance_id, subscription_id)
             uow.subscriptions.remove(subscription_id)
             uow.outbox.drop_for_subscription(subscription_id, now)
             uow.commit()
@@ -289,7 +244,7 @@ class ServiceRegistry:
     def liveness(self, app_instance_id: str, ser_instance_id: str) -> LivenessInfo:
         """The liveness resource of a service that sends heartbeats."""
         with self._uows() as uow:
-            service = _owned_service(uow, app_instance_id, ser_instance_id)
+            service = owned_service(uow, app_instance_id, ser_instance_id)
         return self._liveness_of(service)
 
     def heartbeat(
@@ -300,7 +255,7 @@ class ServiceRegistry:
             raise InvalidInput("state: a heartbeat must set the state to ACTIVE")
         now = self._clock()
         with self._uows(write=True) as uow:
-            service = _owned_service(uow, app_instance_id, ser_instance_id)
+            service = owned_service(uow, app_instance_id, ser_instance_id)
             self._liveness_of(service)
             if service.state is ServiceState.INACTIVE:
                 raise Conflict(f"serviceId: service '{ser_instance_id}' is INACTIVE")
@@ -311,6 +266,33 @@ class ServiceRegistry:
             uow.services.update(after)
             uow.commit()
         return self._liveness_of(after)
+
+    def sweep_liveness(self) -> int:
+        """Suspend or deactivate services whose heartbeats stopped; returns how many changed."""
+        now = self._clock()
+        with self._uows() as uow:
+            due = [
+                s
+                for s in uow.services.heartbeating()
+                if self._liveness.state_after_silence(s, now) is not s.state
+            ]
+        if not due:
+            return 0
+        changed = 0
+        with self._uows(write=True) as uow:
+            for candidate in due:
+                service = uow.services.get(candidate.ser_instance_id)
+                if service is None:
+                    continue
+                state = self._liveness.state_after_silence(service, now)
+                if state is service.state:
+                    continue  # a heartbeat arrived in between
+                after = replace(service, state=state, revision=service.revision + 1)
+                uow.services.update(after)
+                self._announce(uow, after, ChangeType.STATE_CHANGED, now)
+                changed += 1
+            uow.commit()
+        return changed
 
     def _liveness_of(self, service: Service) -> LivenessInfo:
         if service.liveness_interval is None or service.last_heartbeat is None:

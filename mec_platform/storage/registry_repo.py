@@ -159,6 +159,12 @@ class SqlServiceRepository:
         statement = select(services).where(*conditions).order_by(c.created_at, c.ser_instance_id)
         return [_service_of(row) for row in self._conn.execute(statement)]
 
+    def heartbeating(self) -> list[Service]:
+        statement = select(services).where(
+            services.c.liveness_interval.is_not(None), services.c.state != "INACTIVE"
+        )
+        return [_service_of(row) for row in self._conn.execute(statement)]
+
     def count(self) -> int:
         return int(self._conn.execute(select(func.count()).select_from(services)).scalar_one())
 

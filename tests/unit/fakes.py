@@ -171,6 +171,13 @@ class InMemoryServiceRepository:
     def query(self, query: ServiceQuery) -> list[Service]:
         return [service for service in self._store.services.values() if query.matches(service)]
 
+    def heartbeating(self) -> list[Service]:
+        return [
+            service
+            for service in self._store.services.values()
+            if service.liveness_interval is not None and service.state.value != "INACTIVE"
+        ]
+
     def count(self) -> int:
         return len(self._store.services)
 

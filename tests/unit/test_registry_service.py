@@ -11,6 +11,7 @@ import pytest
 
 from mec_platform.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from mec_platform.notifications.model import DeliveryState
+from mec_platform.registry.liveness import LivenessPolicy
 from mec_platform.registry.model import (
     AppInstance,
     CategoryRef,
@@ -22,7 +23,7 @@ from mec_platform.registry.model import (
     ServiceState,
     TransportInfo,
 )
-from mec_platform.registry.service import LivenessPolicy, ServiceRegistry
+from mec_platform.registry.service import ServiceRegistry
 from mec_platform.registry.transports import MQTT_ID, REST_HTTP_ID, platform_transports
 from mec_platform.registry.urls import ResourceUrls
 from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory, OutboxRow, SequentialIds
@@ -876,3 +877,46 @@ def test_reads_do_not_commit_and_writes_commit_once(env: Env) -> None:
     env.update(service, version="2")
     assert env.uows.commits == commits + 1
     assert all(uow.write for uow in env.uows.opened if uow.committed)
+
+
+# -- liveness enforcement -------------------------------------------------------------------
+def test_silent_service_is_suspended_then_deactivated_and_subscribers_told(env: Env) -> None:
+    sub_id = env.subscribe()
+    service = env.register(env.app(), liveness_interval=10)
+    assert env.registry.sweep_liveness() == 0
+    env.clock.advance(15)  # one interval plus the grace: still fine
+    assert env.registry.sweep_liveness() == 0
+    env.clock.advance(1)
+    assert env.registry.sweep_liveness() == 1
+    assert env.registry.get_service(service.ser_instance_id).state is SUSPENDED
+    env.clock.advance(15)  # 31 s of silence: more than three intervals
+    assert env.registry.sweep_liveness() == 1
+    assert env.registry.get_service(service.ser_instance_id).state is INACTIVE
+    assert env.registry.sweep_liveness() == 0
+    assert [(n["changeType"], n["state"]) for n in env.notes(sub_id)] == [
+        ("ADDED", "ACTIVE"),
+        ("STATE_CHANGED", "SUSPENDED"),
+        ("STATE_CHANGED", "INACTIVE"),
+    ]
+    with pytest.raises(Conflict):
+        env.registry.heartbeat(service.app_instance_id, service.ser_instance_id, ACTIVE)
+
+
+def test_heartbeats_keep_a_service_active_and_revive_a_suspended_one(env: Env) -> None:
+    service = env.register(env.app(), liveness_interval=10)
+    for _ in range(5):
+        env.clock.advance(9)
+        env.registry.heartbeat(service.app_instance_id, service.ser_instance_id, ACTIVE)
+        assert env.registry.sweep_liveness() == 0
+    env.clock.advance(20)
+    assert env.registry.sweep_liveness() == 1
+    info = env.registry.heartbeat(service.app_instance_id, service.ser_instance_id, ACTIVE)
+    assert info.state is ACTIVE
+    assert env.registry.get_service(service.ser_instance_id).state is ACTIVE
+
+
+def test_services_without_heartbeats_are_never_swept(env: Env) -> None:
+    service = env.register(env.app())
+    env.clock.advance(10_000)
+    assert env.registry.sweep_liveness() == 0
+    assert env.registry.get_service(service.ser_instance_id).state is ACTIVE

@@ -1,0 +1,41 @@
+"""Lookups that enforce existence and ownership (404 unknown, 403 another app's resource)."""
+
+from __future__ import annotations
+
+from mec_platform.errors import Forbidden, NotFound
+from mec_platform.registry.model import AppInstance, Service, Subscription
+from mec_platform.registry.ports import UnitOfWork
+
+
+def require_app(uow: UnitOfWork, app_instance_id: str) -> AppInstance:
+    """The application instance named in a path, or NotFound."""
+    app = uow.apps.get(app_instance_id)
+    if app is None:
+        raise NotFound(f"appInstanceId: no application instance '{app_instance_id}'")
+    return app
+
+
+def owned_service(uow: UnitOfWork, app_instance_id: str, ser_instance_id: str) -> Service:
+    """A service registered by the given application."""
+    require_app(uow, app_instance_id)
+    service = uow.services.get(ser_instance_id)
+    if service is None:
+        raise NotFound(f"serviceId: no service '{ser_instance_id}'")
+    if service.app_instance_id != app_instance_id:
+        raise Forbidden(
+            f"serviceId: service '{ser_instance_id}' was not registered by '{app_instance_id}'"
+        )
+    return service
+
+
+def owned_subscription(uow: UnitOfWork, app_instance_id: str, subscription_id: str) -> Subscription:
+    """A subscription created by the given application."""
+    require_app(uow, app_instance_id)
+    subscription = uow.subscriptions.get(subscription_id)
+    if subscription is None:
+        raise NotFound(f"subscriptionId: no subscription '{subscription_id}'")
+    if subscription.app_instance_id != app_instance_id:
+        raise Forbidden(
+            f"subscriptionId: subscription '{subscription_id}' belongs to another application"
+        )
+    return subscription
