@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from mec_platform import errors
 from mec_platform.bootstrap import Platform
 from mec_platform.http import problems, service_mgmt
+from mec_platform.http.guards import ControlCharacterGuard
 from mec_platform.http.metrics import CONTENT_TYPE, RequestMetricsMiddleware, exposition
 from mec_platform.http.resolver import HandlerResolver
 from mec_platform.http.validation import validator_map
@@ -94,7 +95,9 @@ def create_app(platform: Platform) -> FlaskApp:
         )
     app.add_error_handler(errors.PlatformError, problems.platform_error)
     app.add_error_handler(HTTPException, problems.http_error)
+    app.add_error_handler(UnicodeDecodeError, problems.undecodable_body)
     app.add_error_handler(Exception, problems.unexpected_error)
     app.add_middleware(RequestMetricsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(ControlCharacterGuard, position=MiddlewarePosition.BEFORE_EXCEPTION)
     _add_operational_routes(app, platform)
     return app

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
+from urllib.parse import quote
 
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
@@ -13,6 +15,7 @@ from mec_platform import errors
 log = logging.getLogger("mec_platform.http")
 
 PROBLEM_JSON = "application/problem+json"
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 STATUS_OF: dict[type[errors.PlatformError], int] = {
     errors.InvalidInput: 400,
@@ -25,10 +28,19 @@ STATUS_OF: dict[type[errors.PlatformError], int] = {
 
 
 def problem_response(
-    status: int, title: str, detail: str, instance: str | None = None
+    status: int,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> ConnexionResponse:
-    """A ProblemDetails response with the ETSI fields."""
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    """A ProblemDetails response with the ETSI fields; `instance` is an absolute URI."""
+    body: dict[str, object] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if instance:
         body["instance"] = instance
     return ConnexionResponse(
@@ -36,7 +48,7 @@ def problem_response(
         mimetype=PROBLEM_JSON,
         content_type=PROBLEM_JSON,
         body=json.dumps(body),
-        headers={"Content-Type": PROBLEM_JSON},
+        headers={**(headers or {}), "Content-Type": PROBLEM_JSON},
     )
 
 
@@ -45,7 +57,7 @@ def platform_error(request: ConnexionRequest, exc: Exception) -> ConnexionRespon
     assert isinstance(exc, errors.PlatformError)
     status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400)
     log.info("request refused", extra={"status": status, "detail": exc.detail})
-    return problem_response(status, exc.title, exc.detail, str(request.url.path))
+    return problem_response(status, exc.title, exc.detail, _instance(request))
 
 
 def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -56,7 +68,16 @@ def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         detail = f"method {request.method} is not allowed on {request.url.path}"
     elif exc.status_code == 404:
         detail = f"no resource at {request.url.path}"
-    return problem_response(exc.status_code, _title(exc.status_code), detail, request.url.path)
+    return problem_response(
+        exc.status_code, _title(exc.status_code), detail, _instance(request), exc.headers
+    )
+
+
+def undecodable_body(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """A JSON body that is not UTF-8 is the client's error, not ours."""
+    return problem_response(
+        400, "Bad Request", "request body: not valid UTF-8 JSON", _instance(request)
+    )
 
 
 def unexpected_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -65,6 +86,13 @@ def unexpected_error(request: ConnexionRequest, exc: Exception) -> ConnexionResp
     return problem_response(
         500, "Internal server error", "the platform failed to process the request; see its log"
     )
+
+
+def _instance(request: ConnexionRequest) -> str:
+    """The absolute URI of the request, without its query (ProblemDetails.instance)."""
+    url = request.url
+    # The path arrives percent-decoded; encode it again so the instance is a valid URI.
+    return f"{url.scheme}://{url.netloc}{quote(url.path, safe=_PATH_SAFE)}"
 
 
 def _title(status: int) -> str:

@@ -157,3 +157,33 @@ def test_transports_and_operational_endpoints(shared_stack: Stack) -> None:
     metrics = stack.http.get(f"{root}/metrics").text
     assert 'mec_http_requests_total{operation="TransportsGET",status="200"}' in metrics
     assert "mec_outbox_depth" in metrics
+
+
+def test_malformed_requests_get_problem_details(shared_stack: Stack) -> None:
+    stack = shared_stack
+    app = stack.add_app("sloppy-client")
+    not_utf8 = stack.http.post(
+        f"{stack.api}/applications/{app}/subscriptions",
+        content=b"\x80\x81",
+        headers={"Content-Type": "application/json"},
+    )
+    assert not_utf8.status_code == 400
+    assert not_utf8.json()["instance"].startswith("http://127.0.0.1:")
+    control = stack.http.get(f"{stack.api}/services/%0A")
+    assert control.status_code == 404
+    assert control.headers["Content-Type"] == "application/problem+json"
+    trace = stack.http.request("TRACE", f"{stack.api}/transports")
+    assert trace.status_code == 405
+    assert "GET" in trace.headers["Allow"]
+    bad_uri = service(
+        "x", serCategory={"href": "not a uri", "id": "a", "name": "b", "version": "1"}
+    )
+    refused = stack.http.post(f"{stack.api}/applications/{app}/services", json=bad_uri)
+    assert refused.status_code == 400
+    assert "serCategory.href" in refused.json()["detail"]
+    wrong_type = stack.http.post(
+        f"{stack.api}/applications/{app}/services",
+        content=b"serName=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert wrong_type.status_code == 415
