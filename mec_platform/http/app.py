@@ -20,6 +20,7 @@ from mec_platform.http import problems, service_mgmt
 from mec_platform.http.guards import ControlCharacterGuard
 from mec_platform.http.metrics import CONTENT_TYPE, RequestMetricsMiddleware, exposition
 from mec_platform.http.resolver import HandlerResolver
+from mec_platform.http.service_mgmt.discovery import DiscoveryCache
 from mec_platform.http.validation import validator_map
 
 APIS = (
@@ -83,7 +84,11 @@ def create_app(platform: Platform) -> FlaskApp:
         jsonifier=Jsonifier(json, separators=(",", ":")),
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
     )
-    dependencies: dict[str, Any] = {"registry": platform.registry, "urls": platform.urls}
+    dependencies: dict[str, Any] = {
+        "registry": platform.registry,
+        "urls": platform.urls,
+        "discovery": DiscoveryCache(platform.registry, platform.urls),
+    }
     for _title, base_path, spec_file, modules in APIS:
         app.add_api(
             spec_file,

@@ -36,6 +36,10 @@ class ServiceRepository(Protocol):
 
     def heartbeating(self) -> list[Service]: ...
 
+    def version(self) -> int:
+        """Changes whenever any service or application instance is written."""
+        ...
+
     def count(self) -> int: ...
 
 

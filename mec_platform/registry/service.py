@@ -70,6 +70,18 @@ class ServiceRegistry:
                 require_app(uow, query.app_instance_id)
             return uow.services.query(query)
 
+    def discover_versioned(self, query: ServiceQuery) -> tuple[int, list[Service]]:
+        """`discover` plus the registry version it reflects (one consistent read)."""
+        with self._uows() as uow:
+            if query.app_instance_id is not None:
+                require_app(uow, query.app_instance_id)
+            return uow.services.version(), uow.services.query(query)
+
+    def registry_version(self) -> int:
+        """Changes whenever any service or application instance changes."""
+        with self._uows() as uow:
+            return uow.services.version()
+
     def get_service(self, ser_instance_id: str) -> Service:
         """One service, as any application may read it."""
         with self._uows() as uow:

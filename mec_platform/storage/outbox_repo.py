@@ -22,6 +22,7 @@ from mec_platform.notifications.model import (
     OutboxMessage,
     OutboxStats,
 )
+from mec_platform.storage.counters import bump
 from mec_platform.storage.tables import counters, outbox
 
 ATTEMPTS = "delivery_attempts_total"
@@ -107,8 +108,8 @@ class SqlOutboxRepository:
             update(outbox).where(c.id == result.message_id, c.lease_owner == owner).values(**values)
         ).rowcount
         if changed:
-            self._bump(ATTEMPTS, 1)
-            self._bump(DELIVERED if result.delivered else FAILURES, 1)
+            bump(self._conn, ATTEMPTS)
+            bump(self._conn, DELIVERED if result.delivered else FAILURES)
 
     def drop_for_subscription(self, subscription_id: str, now: float) -> None:
         c = outbox.c
@@ -144,10 +145,3 @@ class SqlOutboxRepository:
             attempts_total=int(totals.get(ATTEMPTS, 0)),
             failures_total=int(totals.get(FAILURES, 0)),
         )
-
-    def _bump(self, name: str, by: int) -> None:
-        changed = self._conn.execute(
-            update(counters).where(counters.c.name == name).values(value=counters.c.value + by)
-        ).rowcount
-        if not changed:
-            self._conn.execute(insert(counters).values(name=name, value=by))

@@ -23,6 +23,7 @@ from mec_platform.registry.wire import (
     transport_from_wire,
     transport_to_wire,
 )
+from mec_platform.storage.counters import REGISTRY_VERSION, bump, read
 from mec_platform.storage.tables import app_instances, services, subscriptions
 
 
@@ -46,6 +47,7 @@ class SqlAppInstanceRepository:
                 created_at=self._now,
             )
         )
+        bump(self._conn, REGISTRY_VERSION)
 
     def get(self, app_instance_id: str) -> AppInstance | None:
         row = self._conn.execute(
@@ -61,6 +63,7 @@ class SqlAppInstanceRepository:
         self._conn.execute(
             delete(app_instances).where(app_instances.c.app_instance_id == app_instance_id)
         )
+        bump(self._conn, REGISTRY_VERSION)
 
 
 def _service_values(service: Service) -> dict[str, Any]:
@@ -122,6 +125,7 @@ class SqlServiceRepository:
                 **_service_values(service),
             )
         )
+        bump(self._conn, REGISTRY_VERSION)
 
     def get(self, ser_instance_id: str) -> Service | None:
         row = self._conn.execute(
@@ -135,9 +139,11 @@ class SqlServiceRepository:
             .where(services.c.ser_instance_id == service.ser_instance_id)
             .values(**_service_values(service))
         )
+        bump(self._conn, REGISTRY_VERSION)
 
     def remove(self, ser_instance_id: str) -> None:
         self._conn.execute(delete(services).where(services.c.ser_instance_id == ser_instance_id))
+        bump(self._conn, REGISTRY_VERSION)
 
     def query(self, query: ServiceQuery) -> list[Service]:
         c = services.c
@@ -158,6 +164,9 @@ class SqlServiceRepository:
             conditions.append(c.app_instance_id == query.app_instance_id)
         statement = select(services).where(*conditions).order_by(c.created_at, c.ser_instance_id)
         return [_service_of(row) for row in self._conn.execute(statement)]
+
+    def version(self) -> int:
+        return read(self._conn, REGISTRY_VERSION)
 
     def heartbeating(self) -> list[Service]:
         statement = select(services).where(

@@ -129,3 +129,23 @@ def test_changes_write_notifications_in_the_same_transaction(platform: Platform)
     assert change == "ADDED"
     with platform.uows() as uow:
         assert uow.outbox.stats().pending == 2
+
+
+def test_registry_version_moves_with_every_write(platform: Platform) -> None:
+    registry = platform.registry
+    seen = [registry.registry_version()]
+    app = registry.add_app_instance("producer").app_instance_id
+    seen.append(registry.registry_version())
+    service = registry.register_service(app, _draft("cam"))
+    seen.append(registry.registry_version())
+    registry.update_service(
+        app, service.ser_instance_id, _draft("cam", transport_id=None, version="2"), None
+    )
+    seen.append(registry.registry_version())
+    registry.subscribe(app, "http://127.0.0.1:9/cb", FilteringCriteria())
+    seen.append(registry.registry_version())  # subscriptions do not change discovery
+    registry.deregister_service(app, service.ser_instance_id)
+    seen.append(registry.registry_version())
+    assert seen == [0, 1, 2, 3, 3, 4]
+    version, services = registry.discover_versioned(ServiceQuery())
+    assert (version, services) == (4, [])

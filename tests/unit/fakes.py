@@ -112,6 +112,7 @@ class InMemoryStore:
     outbox: dict[int, OutboxRow] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     next_message_id: int = 1
+    registry_version: int = 0
 
     def copy(self) -> InMemoryStore:
         # Domain objects are frozen; outbox rows are mutable and copied one by one.
@@ -122,6 +123,7 @@ class InMemoryStore:
             outbox={key: replace(row) for key, row in self.outbox.items()},
             counters=dict(self.counters),
             next_message_id=self.next_message_id,
+            registry_version=self.registry_version,
         )
 
     def snapshot(self) -> InMemoryStore:
@@ -138,6 +140,7 @@ class InMemoryAppInstanceRepository:
         if app.app_instance_id in self._store.apps:
             raise DuplicateKey(app.app_instance_id)
         self._store.apps[app.app_instance_id] = app
+        self._store.registry_version += 1
 
     def get(self, app_instance_id: str) -> AppInstance | None:
         return self._store.apps.get(app_instance_id)
@@ -147,6 +150,7 @@ class InMemoryAppInstanceRepository:
 
     def remove(self, app_instance_id: str) -> None:
         self._store.apps.pop(app_instance_id, None)
+        self._store.registry_version += 1
 
 
 class InMemoryServiceRepository:
@@ -157,6 +161,7 @@ class InMemoryServiceRepository:
         if service.ser_instance_id in self._store.services:
             raise DuplicateKey(service.ser_instance_id)
         self._store.services[service.ser_instance_id] = service
+        self._store.registry_version += 1
 
     def get(self, ser_instance_id: str) -> Service | None:
         return self._store.services.get(ser_instance_id)
@@ -164,12 +169,17 @@ class InMemoryServiceRepository:
     def update(self, service: Service) -> None:
         if service.ser_instance_id in self._store.services:
             self._store.services[service.ser_instance_id] = service
+            self._store.registry_version += 1
 
     def remove(self, ser_instance_id: str) -> None:
         self._store.services.pop(ser_instance_id, None)
+        self._store.registry_version += 1
 
     def query(self, query: ServiceQuery) -> list[Service]:
         return [service for service in self._store.services.values() if query.matches(service)]
+
+    def version(self) -> int:
+        return self._store.registry_version
 
     def heartbeating(self) -> list[Service]:
         return [

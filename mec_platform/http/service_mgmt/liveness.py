@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mec_platform.http.service_mgmt.responses import NoContent, Response, no_content, ok
+from mec_platform.http.service_mgmt.responses import RawResponse, Response, no_content, ok
 from mec_platform.registry.model import ServiceState
 from mec_platform.registry.service import ServiceRegistry
 from mec_platform.registry.wire import liveness_to_wire
@@ -19,7 +19,7 @@ def resourceuriallocatedbymecplatform_get(
 
 def resourceuriallocatedbymecplatform_patch(
     app_instance_id: str, service_id: str, body: dict[str, Any], *, registry: ServiceRegistry
-) -> NoContent:
+) -> RawResponse:
     """PATCH …/services/{serviceId}/liveness: a heartbeat; 204 as the interval is unchanged."""
     registry.heartbeat(app_instance_id, service_id, ServiceState(body["state"]))
     return no_content()

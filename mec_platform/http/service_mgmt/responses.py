@@ -9,7 +9,7 @@ import flask
 JSON = "application/json"
 
 Response = tuple[Any, int, dict[str, str]]
-NoContent = flask.Response
+RawResponse = flask.Response
 
 
 def ok(body: Any, status: int = 200, **headers: str) -> Response:
@@ -17,7 +17,12 @@ def ok(body: Any, status: int = 200, **headers: str) -> Response:
     return body, status, {"Content-Type": JSON, **headers}
 
 
-def no_content() -> NoContent:
+def json_bytes(body: bytes) -> RawResponse:
+    """A 200 response whose JSON body is already encoded."""
+    return flask.Response(body, 200, mimetype=JSON)
+
+
+def no_content() -> RawResponse:
     """204 without a body or Content-Type (connexion cannot infer one for an empty body)."""
     response = flask.Response(status=204)
     response.headers.pop("Content-Type", None)

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from mec_platform.http.service_mgmt.responses import NoContent, Response, if_match, no_content, ok
+from mec_platform.http.service_mgmt.discovery import DiscoveryCache
+from mec_platform.http.service_mgmt.responses import (
+    RawResponse,
+    Response,
+    if_match,
+    json_bytes,
+    no_content,
+    ok,
+)
 from mec_platform.registry.model import LocalityType, ServiceQuery
 from mec_platform.registry.service import ServiceRegistry
 from mec_platform.registry.urls import ResourceUrls
@@ -39,14 +47,13 @@ def services_get(
     consumed_local_only: bool | None = None,
     is_local: bool | None = None,
     *,
-    registry: ServiceRegistry,
-    urls: ResourceUrls,
-) -> Response:
+    discovery: DiscoveryCache,
+) -> RawResponse:
     """GET /services: discovery over every registered service."""
     query = _query(
         ser_instance_id, ser_name, ser_category_id, scope_of_locality, consumed_local_only, is_local
     )
-    return ok([service_to_wire(s, urls) for s in registry.discover(query)])
+    return json_bytes(discovery.answer(query))
 
 
 def services_get_serviceid(
@@ -66,9 +73,8 @@ def applications_services_get_appinstanceid(
     consumed_local_only: bool | None = None,
     is_local: bool | None = None,
     *,
-    registry: ServiceRegistry,
-    urls: ResourceUrls,
-) -> Response:
+    discovery: DiscoveryCache,
+) -> RawResponse:
     """GET /applications/{appInstanceId}/services: the services one application produces."""
     query = _query(
         ser_instance_id,
@@ -79,7 +85,7 @@ def applications_services_get_appinstanceid(
         is_local,
         app_instance_id,
     )
-    return ok([service_to_wire(s, urls) for s in registry.discover(query)])
+    return json_bytes(discovery.answer(query))
 
 
 def applications_services_post_appinstanceid(
@@ -115,7 +121,7 @@ def applications_services_put_appinstanceid_serviceid(
 
 def applications_services_delete_appinstanceid_serviceid(
     app_instance_id: str, service_id: str, *, registry: ServiceRegistry
-) -> NoContent:
+) -> RawResponse:
     """DELETE /applications/{appInstanceId}/services/{serviceId}: deregister."""
     registry.deregister_service(app_instance_id, service_id)
     return no_content()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mec_platform.http.service_mgmt.responses import NoContent, Response, no_content, ok
+from mec_platform.http.service_mgmt.responses import RawResponse, Response, no_content, ok
 from mec_platform.registry.service import ServiceRegistry
 from mec_platform.registry.urls import ResourceUrls
 from mec_platform.registry.wire import (
@@ -42,7 +42,7 @@ def applications_subscriptions_get_appinstanceid_subscriptionid(
 
 def applications_subscriptions_delete_appinstanceid_subscriptionid(
     app_instance_id: str, subscription_id: str, *, registry: ServiceRegistry
-) -> NoContent:
+) -> RawResponse:
     """DELETE /applications/{appInstanceId}/subscriptions/{subscriptionId}."""
     registry.unsubscribe(app_instance_id, subscription_id)
     return no_content()

@@ -1,0 +1,26 @@
+"""Named counters in the `counters` table, updated inside the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, insert, select, update
+
+from mec_platform.storage.tables import counters
+
+# Changes whenever a service or an application instance is written: readers that cache
+# what they rendered from the registry compare it to know whether they are still current.
+REGISTRY_VERSION = "registry_version"
+
+
+def bump(conn: Connection, name: str, by: int = 1) -> None:
+    """Add `by` to a counter, creating it at `by`."""
+    changed = conn.execute(
+        update(counters).where(counters.c.name == name).values(value=counters.c.value + by)
+    ).rowcount
+    if not changed:
+        conn.execute(insert(counters).values(name=name, value=by))
+
+
+def read(conn: Connection, name: str) -> int:
+    """A counter's value (0 if it was never bumped)."""
+    value = conn.execute(select(counters.c.value).where(counters.c.name == name)).scalar()
+    return int(value or 0)
