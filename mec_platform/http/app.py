@@ -20,7 +20,7 @@ from mec_platform.http import problems, service_mgmt
 from mec_platform.http.guards import ControlCharacterGuard
 from mec_platform.http.metrics import CONTENT_TYPE, RequestMetricsMiddleware, exposition
 from mec_platform.http.resolver import HandlerResolver
-from mec_platform.http.service_mgmt.discovery import DiscoveryCache
+from mec_platform.http.service_mgmt.discovery import DiscoveryCache, DiscoveryFastPath
 from mec_platform.http.validation import validator_map
 
 APIS = (
@@ -84,10 +84,11 @@ def create_app(platform: Platform) -> FlaskApp:
         jsonifier=Jsonifier(json, separators=(",", ":")),
         swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
     )
+    discovery = DiscoveryCache(platform.registry, platform.urls)
     dependencies: dict[str, Any] = {
         "registry": platform.registry,
         "urls": platform.urls,
-        "discovery": DiscoveryCache(platform.registry, platform.urls),
+        "discovery": discovery,
     }
     for _title, base_path, spec_file, modules in APIS:
         app.add_api(
@@ -104,5 +105,8 @@ def create_app(platform: Platform) -> FlaskApp:
     app.add_error_handler(Exception, problems.unexpected_error)
     app.add_middleware(RequestMetricsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(ControlCharacterGuard, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(
+        DiscoveryFastPath, position=MiddlewarePosition.BEFORE_VALIDATION, cache=discovery
+    )
     _add_operational_routes(app, platform)
     return app

@@ -43,12 +43,19 @@ def make_engine(database_url: str) -> Engine:
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # A pool as large as a worker's request threads (a2wsgi runs 10): connections beyond
+        # pool_size are closed on return, and reopening one costs more than a query.
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=12,
+            max_overflow=8,
+        )
         _prepare_sqlite(engine)
         return engine
     if url.drivername in {"postgresql", "postgres"}:
         url = url.set(drivername="postgresql+psycopg")
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=12, max_overflow=8)
 
 
 def safe_database_url(database_url: str) -> str:

@@ -187,3 +187,24 @@ def test_malformed_requests_get_problem_details(shared_stack: Stack) -> None:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert wrong_type.status_code == 415
+
+
+def test_repeated_discovery_sees_every_change_at_once(shared_stack: Stack) -> None:
+    """Answers are cached per query; any write must show in the very next answer."""
+    stack = shared_stack
+    app = stack.add_app("cache-watcher")
+    category = f"cached-{uuid.uuid4().hex[:8]}"
+    url = f"{stack.api}/services?ser_category_id={category}"
+    for _ in range(6):  # warm every gunicorn worker's cache and its fast path
+        assert stack.http.get(url).json() == []
+    for index in range(3):
+        register(stack, app, service(f"svc-{index}", category))
+        for _ in range(4):
+            assert len(stack.http.get(url).json()) == index + 1
+    first = stack.http.get(url).json()[0]
+    assert stack.http.delete(first["_links"]["self"]["href"]).status_code == 204
+    for _ in range(4):
+        assert len(stack.http.get(url).json()) == 2
+    scoped = f"{stack.api}/applications/{app}/services?ser_category_id={category}"
+    for _ in range(4):
+        assert len(stack.http.get(scoped).json()) == 2

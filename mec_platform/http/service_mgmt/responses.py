@@ -29,6 +29,11 @@ def no_content() -> RawResponse:
     return response
 
 
+def raw_request() -> tuple[str, bytes]:
+    """Path and raw query string of the request, as the ASGI scope carries them."""
+    return flask.request.path, flask.request.query_string
+
+
 def if_match() -> str | None:
     """The request's If-Match header, if any."""
     return flask.request.headers.get("If-Match")

@@ -12,6 +12,7 @@ from mec_platform.http.service_mgmt.responses import (
     json_bytes,
     no_content,
     ok,
+    raw_request,
 )
 from mec_platform.registry.model import LocalityType, ServiceQuery
 from mec_platform.registry.service import ServiceRegistry
@@ -53,7 +54,7 @@ def services_get(
     query = _query(
         ser_instance_id, ser_name, ser_category_id, scope_of_locality, consumed_local_only, is_local
     )
-    return json_bytes(discovery.answer(query))
+    return json_bytes(discovery.answer(query, raw_request()))
 
 
 def services_get_serviceid(
@@ -85,7 +86,7 @@ def applications_services_get_appinstanceid(
         is_local,
         app_instance_id,
     )
-    return json_bytes(discovery.answer(query))
+    return json_bytes(discovery.answer(query, raw_request()))
 
 
 def applications_services_post_appinstanceid(
