@@ -13,7 +13,7 @@ from types import FrameType
 from mec_platform import logs
 from mec_platform.bootstrap import bootstrap
 from mec_platform.config import Settings
-from mec_platform.notifications.httpx_sender import HttpxCallbackSender
+from mec_platform.notifications.http_sender import HttpCallbackSender
 from mec_platform.notifications.model import RetryPolicy
 from mec_platform.notifications.service import Chore, DeliveryOptions, DeliveryWorker
 from mec_platform.storage.engine import safe_database_url
@@ -34,7 +34,7 @@ def build_worker(settings: Settings) -> DeliveryWorker:
         poll_interval=settings.worker_poll_interval,
         policy=RetryPolicy(settings.retry_base_delay, settings.retry_max_delay),
     )
-    sender = HttpxCallbackSender(settings.delivery_timeout, settings.delivery_concurrency)
+    sender = HttpCallbackSender(settings.delivery_timeout)
     liveness = Chore("liveness sweep", LIVENESS_SWEEP_EVERY, platform.registry.sweep_liveness)
     return DeliveryWorker(platform.uows, sender, platform.clock, options, [liveness])
 

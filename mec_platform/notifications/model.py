@@ -48,6 +48,14 @@ class DeliveryResult:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """A delivery outcome to record; `retry_at` is when to try again if it failed."""
+
+    result: DeliveryResult
+    retry_at: float | None = None
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     """Exponential backoff, capped; retries go on until the subscription ends."""
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from mec_platform.notifications.model import (
+    Attempt,
     DeliveryResult,
     NewMessage,
     OutboxMessage,
@@ -23,9 +24,9 @@ class OutboxRepository(Protocol):
         self, owner: str, now: float, lease_until: float, limit: int
     ) -> list[OutboxMessage]: ...
 
-    def record(
-        self, owner: str, result: DeliveryResult, now: float, retry_at: float | None
-    ) -> None: ...
+    def record(self, owner: str, attempts: Sequence[Attempt], now: float) -> int:
+        """Write outcomes of messages `owner` still leases; returns how many were written."""
+        ...
 
     def drop_for_subscription(self, subscription_id: str, now: float) -> None: ...
 

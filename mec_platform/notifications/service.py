@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from mec_platform.notifications.model import DeliveryResult, OutboxMessage, RetryPolicy
+from mec_platform.notifications.model import Attempt, DeliveryResult, OutboxMessage, RetryPolicy
 from mec_platform.notifications.ports import CallbackSender
 from mec_platform.registry.ports import Clock, UnitOfWorkFactory
 
@@ -172,8 +172,11 @@ class DeliveryWorker:
         ]
         try:
             with self._uows(write=True) as uow:
-                for (_message, result), retry_at in zip(done, retries, strict=True):
-                    uow.outbox.record(self._options.owner, result, now, retry_at)
+                attempts = [
+                    Attempt(result, retry_at)
+                    for (_message, result), retry_at in zip(done, retries, strict=True)
+                ]
+                uow.outbox.record(self._options.owner, attempts, now)
                 uow.commit()
         except Exception:
             for item in done:  # keep them for the next step; leases still protect the rows

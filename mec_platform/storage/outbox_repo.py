@@ -10,13 +10,13 @@ the database write lock (BEGIN IMMEDIATE), which serialises claimers just the sa
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from mec_platform.notifications.model import (
-    DeliveryResult,
+    Attempt,
     DeliveryState,
     NewMessage,
     OutboxMessage,
@@ -89,27 +89,49 @@ class SqlOutboxRepository:
             for row in rows
         ]
 
-    def record(
-        self, owner: str, result: DeliveryResult, now: float, retry_at: float | None
-    ) -> None:
+    def record(self, owner: str, attempts: Sequence[Attempt], now: float) -> int:
         c = outbox.c
-        values: dict[str, Any] = {
-            "attempts": c.attempts + 1,
-            "leased_until": None,
-            "lease_owner": None,
-            "last_status": result.status_code,
-            "last_error": result.error,
-        }
-        if result.delivered:
-            values.update(state=DeliveryState.DELIVERED.value, delivered_at=now)
-        else:
-            values.update(next_attempt_at=retry_at if retry_at is not None else now)
-        changed = self._conn.execute(
-            update(outbox).where(c.id == result.message_id, c.lease_owner == owner).values(**values)
-        ).rowcount
-        if changed:
-            bump(self._conn, ATTEMPTS)
-            bump(self._conn, DELIVERED if result.delivered else FAILURES)
+        finished = {"attempts": c.attempts + 1, "leased_until": None, "lease_owner": None}
+        delivered = 0
+        by_status: dict[int | None, list[int]] = defaultdict(list)
+        for attempt in attempts:
+            if attempt.result.delivered:
+                by_status[attempt.result.status_code].append(attempt.result.message_id)
+        # Successes are the common case: one statement per status code, not per message.
+        for status, message_ids in by_status.items():
+            delivered += self._conn.execute(
+                update(outbox)
+                .where(c.id.in_(message_ids), c.lease_owner == owner)
+                .values(
+                    **finished,
+                    state=DeliveryState.DELIVERED.value,
+                    delivered_at=now,
+                    last_status=status,
+                    last_error=None,
+                )
+            ).rowcount
+        failed = 0
+        for attempt in attempts:
+            if attempt.result.delivered:
+                continue
+            failed += self._conn.execute(
+                update(outbox)
+                .where(c.id == attempt.result.message_id, c.lease_owner == owner)
+                .values(
+                    **finished,
+                    next_attempt_at=now if attempt.retry_at is None else attempt.retry_at,
+                    last_status=attempt.result.status_code,
+                    last_error=attempt.result.error,
+                )
+            ).rowcount
+        for name, count in (
+            (ATTEMPTS, delivered + failed),
+            (DELIVERED, delivered),
+            (FAILURES, failed),
+        ):
+            if count:
+                bump(self._conn, name, count)
+        return delivered + failed
 
     def drop_for_subscription(self, subscription_id: str, now: float) -> None:
         c = outbox.c

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from mec_platform.notifications.model import DeliveryResult, NewMessage
+from mec_platform.notifications.model import Attempt, DeliveryResult, NewMessage
 from mec_platform.storage.engine import make_engine
 from mec_platform.storage.migrate import upgrade
 from mec_platform.storage.tables import outbox
@@ -46,7 +46,7 @@ def _record(uows: SqlUnitOfWorkFactory, owner: str, now: float, delivered: bool)
     with uows(write=True) as uow:
         for message_id in message_ids:
             result = DeliveryResult(message_id, delivered, 204 if delivered else 500)
-            uow.outbox.record(owner, result, now, None if delivered else now + 5)
+            uow.outbox.record(owner, [Attempt(result, None if delivered else now + 5)], now)
         uow.commit()
 
 

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from mec_platform.notifications.model import (
+    Attempt,
     DeliveryResult,
     DeliveryState,
     NewMessage,
@@ -285,12 +286,15 @@ class InMemoryOutboxRepository:
             for row in due
         ]
 
-    def record(
+    def record(self, owner: str, attempts: Sequence[Attempt], now: float) -> int:
+        return sum(self._record_one(owner, a.result, now, a.retry_at) for a in attempts)
+
+    def _record_one(
         self, owner: str, result: DeliveryResult, now: float, retry_at: float | None
-    ) -> None:
+    ) -> int:
         row = self._store.outbox.get(result.message_id)
         if row is None or row.lease_owner != owner:
-            return
+            return 0
         row.attempts += 1
         row.leased_until = None
         row.lease_owner = None
@@ -303,6 +307,7 @@ class InMemoryOutboxRepository:
             row.next_attempt_at = retry_at if retry_at is not None else now
         self._bump(ATTEMPTS)
         self._bump(DELIVERED if result.delivered else FAILURES)
+        return 1
 
     def drop_for_subscription(self, subscription_id: str, now: float) -> None:
         for row in self._store.outbox.values():

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from mec_platform.notifications.model import (
+    Attempt,
     DeliveryResult,
     DeliveryState,
     NewMessage,
@@ -410,7 +411,7 @@ def claim(rig: Rig, owner: str, limit: int = 10, lease: float = 30.0) -> list[in
 def record(rig: Rig, owner: str, message_id: int, delivered: bool) -> None:
     with rig.uows(write=True) as uow:
         result = DeliveryResult(message_id, delivered, 200 if delivered else 500)
-        uow.outbox.record(owner, result, rig.clock(), None)
+        uow.outbox.record(owner, [Attempt(result)], rig.clock())
         uow.commit()
 
 
