@@ -32,8 +32,9 @@ class Stack:
         self.worker = WorkerProcess(self.env).start()
 
 
-def _run_stack(database_url: str, folder: Path) -> Iterator[Stack]:
-    env = platform_env(folder, database_url)
+def run_stack(database_url: str, folder: Path, **settings: str) -> Iterator[Stack]:
+    """Start server and worker with extra MEC_* settings; stop both afterwards."""
+    env = platform_env(folder, database_url, **settings)
     server = PlatformProcess(env).start()
     worker = WorkerProcess(env).start()
     client = httpx.Client(timeout=10)
@@ -49,7 +50,7 @@ def _run_stack(database_url: str, folder: Path) -> Iterator[Stack]:
 @pytest.fixture
 def stack(database_url: str, tmp_path: Path) -> Iterator[Stack]:
     """A platform of one's own, for tests that stop or break parts of it."""
-    yield from _run_stack(database_url, tmp_path)
+    yield from run_stack(database_url, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -57,4 +58,4 @@ def shared_stack(
     module_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
     """One platform for a module's tests; they use their own app instances."""
-    yield from _run_stack(module_database_url, tmp_path_factory.mktemp("stack"))
+    yield from run_stack(module_database_url, tmp_path_factory.mktemp("stack"))

@@ -6,12 +6,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, run_stack
 from tests.support.net import wait_until
-from tests.support.processes import PlatformProcess, WorkerProcess, platform_env
 from tests.support.receiver import CallbackReceiver
 
 pytestmark = pytest.mark.e2e
@@ -20,17 +18,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def quick_stack(database_url: str, tmp_path: Path) -> Iterator[Stack]:
     """A platform that accepts 1-second heartbeat intervals."""
-    env = platform_env(tmp_path, database_url, MEC_LIVENESS_MIN_INTERVAL="1")
-    server = PlatformProcess(env).start()
-    worker = WorkerProcess(env).start()
-    client = httpx.Client(timeout=10)
-    stack = Stack(env, server, worker, client)
-    try:
-        yield stack
-    finally:
-        client.close()
-        stack.worker.stop()
-        server.stop()
+    yield from run_stack(database_url, tmp_path, MEC_LIVENESS_MIN_INTERVAL="1")
 
 
 def test_heartbeats_and_silence(quick_stack: Stack, receiver: CallbackReceiver) -> None:

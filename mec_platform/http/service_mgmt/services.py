@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from mec_platform.http.service_mgmt.discovery import DiscoveryCache
@@ -27,7 +28,6 @@ def _query(
     scope_of_locality: str | None,
     consumed_local_only: bool | None,
     is_local: bool | None,
-    app_instance_id: str | None = None,
 ) -> ServiceQuery:
     return ServiceQuery(
         ser_instance_ids=tuple(ser_instance_id or ()),
@@ -36,7 +36,6 @@ def _query(
         scope_of_locality=LocalityType(scope_of_locality) if scope_of_locality else None,
         consumed_local_only=consumed_local_only,
         is_local=is_local,
-        app_instance_id=app_instance_id,
     )
 
 
@@ -78,15 +77,10 @@ def applications_services_get_appinstanceid(
 ) -> RawResponse:
     """GET /applications/{appInstanceId}/services: the services one application produces."""
     query = _query(
-        ser_instance_id,
-        ser_name,
-        ser_category_id,
-        scope_of_locality,
-        consumed_local_only,
-        is_local,
-        app_instance_id,
+        ser_instance_id, ser_name, ser_category_id, scope_of_locality, consumed_local_only, is_local
     )
-    return json_bytes(discovery.answer(query, raw_request()))
+    scoped = replace(query, app_instance_id=app_instance_id)
+    return json_bytes(discovery.answer(scoped, raw_request()))
 
 
 def applications_services_post_appinstanceid(
