@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from mec_platform.config import Settings
+from mec_platform.notifications.wakeup import WakeupSender, wakeup_path
 from mec_platform.registry.liveness import LivenessPolicy
 from mec_platform.registry.model import AppInstance
 from mec_platform.registry.ports import Clock, IdGenerator
@@ -19,6 +20,7 @@ from mec_platform.storage.engine import make_engine
 from mec_platform.storage.health import database_problem
 from mec_platform.storage.migrate import upgrade
 from mec_platform.storage.uow import SqlUnitOfWorkFactory
+from mec_platform.storage.version import SqlRegistryVersion
 
 
 def new_uuid() -> str:
@@ -36,6 +38,8 @@ class Platform:
     urls: ResourceUrls
     registry: ServiceRegistry
     clock: Clock
+    version: SqlRegistryVersion
+    wakeup: WakeupSender
 
     def readiness_problem(self) -> str | None:
         """None when the process can serve requests, else why not."""
@@ -46,7 +50,9 @@ class Platform:
         return self.registry.add_app_instance(name)
 
     def close(self) -> None:
-        """Release database connections."""
+        """Release database connections and sockets."""
+        self.version.dispose()
+        self.wakeup.close()
         self.engine.dispose()
 
 
@@ -63,6 +69,8 @@ def bootstrap(
         upgrade(engine)
     uows = SqlUnitOfWorkFactory(engine, clock)
     urls = ResourceUrls(settings.api_root)
+    version = SqlRegistryVersion(engine)
+    wakeup = WakeupSender(wakeup_path(settings.database_url))
     registry = ServiceRegistry(
         uows,
         urls,
@@ -70,5 +78,7 @@ def bootstrap(
         clock,
         new_id,
         LivenessPolicy(settings.liveness_default_interval, settings.liveness_min_interval),
+        notify_worker=wakeup,
+        read_version=version,
     )
-    return Platform(settings, engine, uows, urls, registry, clock)
+    return Platform(settings, engine, uows, urls, registry, clock, version, wakeup)

@@ -16,6 +16,7 @@ from mec_platform.config import Settings
 from mec_platform.notifications.http_sender import HttpCallbackSender
 from mec_platform.notifications.model import RetryPolicy
 from mec_platform.notifications.service import Chore, DeliveryOptions, DeliveryWorker
+from mec_platform.notifications.wakeup import WakeupListener, wakeup_path
 from mec_platform.storage.engine import safe_database_url
 
 log = logging.getLogger("mec_platform.worker")
@@ -54,6 +55,10 @@ def run(settings: Settings) -> int:
     log.info(
         "notification worker started", extra={"database": safe_database_url(settings.database_url)}
     )
-    worker.run(stop)
+    listener = WakeupListener(wakeup_path(settings.database_url), worker.wake).start()
+    try:
+        worker.run(stop)
+    finally:
+        listener.close()
     log.info("notification worker stopped")
     return 0

@@ -66,6 +66,10 @@ class DeliveryWorker:
         self._last_prune = float("-inf")
         self._chores = {chore: float("-inf") for chore in chores}
 
+    def wake(self) -> None:
+        """Look for due messages now instead of at the next poll (thread-safe)."""
+        self._wake.set()
+
     @property
     def in_flight(self) -> int:
         """Deliveries started and not yet recorded."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from mec_platform.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
@@ -36,6 +37,8 @@ class ServiceRegistry:
         clock: Clock,
         new_id: IdGenerator,
         liveness: LivenessPolicy | None = None,
+        notify_worker: Callable[[], None] = lambda: None,
+        read_version: Callable[[], int] | None = None,
     ) -> None:
         self._uows = uows
         self._urls = urls
@@ -43,6 +46,9 @@ class ServiceRegistry:
         self._clock = clock
         self._new_id = new_id
         self._liveness = liveness or LivenessPolicy()
+        # Told after a commit that queued notifications (a wake-up hint for the worker).
+        self._notify_worker = notify_worker
+        self._read_version = read_version
 
     # -- application instances -------------------------------------------------------------
     def add_app_instance(self, name: str, app_instance_id: str | None = None) -> AppInstance:
@@ -79,6 +85,8 @@ class ServiceRegistry:
 
     def registry_version(self) -> int:
         """Changes whenever any service or application instance changes."""
+        if self._read_version is not None:
+            return self._read_version()
         with self._uows() as uow:
             return uow.services.version()
 
@@ -140,8 +148,9 @@ class ServiceRegistry:
         with self._uows(write=True) as uow:
             require_app(uow, app_instance_id)
             uow.services.add(service)
-            self._announce(uow, service, ChangeType.ADDED, now)
+            queued = self._announce(uow, service, ChangeType.ADDED, now)
             uow.commit()
+        self._after_commit(queued)
         return service
 
     def update_service(
@@ -181,8 +190,9 @@ class ServiceRegistry:
                 return before
             after = replace(after, revision=before.revision + 1)
             uow.services.update(after)
-            self._announce(uow, after, after.changes_from(before), now)
+            queued = self._announce(uow, after, after.changes_from(before), now)
             uow.commit()
+        self._after_commit(queued)
         return after
 
     def deregister_service(self, app_instance_id: str, ser_instance_id: str) -> None:
@@ -191,10 +201,15 @@ class ServiceRegistry:
         with self._uows(write=True) as uow:
             service = owned_service(uow, app_instance_id, ser_instance_id)
             uow.services.remove(ser_instance_id)
-            self._announce(uow, service, ChangeType.REMOVED, now)
+            queued = self._announce(uow, service, ChangeType.REMOVED, now)
             uow.commit()
+        self._after_commit(queued)
 
-    def _announce(self, uow: UnitOfWork, service: Service, change: ChangeType, now: float) -> None:
+    def _after_commit(self, queued: bool) -> None:
+        if queued:
+            self._notify_worker()
+
+    def _announce(self, uow: UnitOfWork, service: Service, change: ChangeType, now: float) -> bool:
         messages = [
             NewMessage(
                 subscription_id=sub.subscription_id,
@@ -206,6 +221,7 @@ class ServiceRegistry:
         ]
         if messages:
             uow.outbox.enqueue(messages, now)
+        return bool(messages)
 
     # -- subscriptions ---------------------------------------------------------------------
     def subscribe(
@@ -272,11 +288,13 @@ class ServiceRegistry:
             if service.state is ServiceState.INACTIVE:
                 raise Conflict(f"serviceId: service '{ser_instance_id}' is INACTIVE")
             after = replace(service, state=ServiceState.ACTIVE, last_heartbeat=now)
+            queued = False
             if service.state is not ServiceState.ACTIVE:
                 after = replace(after, revision=service.revision + 1)
-                self._announce(uow, after, ChangeType.STATE_CHANGED, now)
+                queued = self._announce(uow, after, ChangeType.STATE_CHANGED, now)
             uow.services.update(after)
             uow.commit()
+        self._after_commit(queued)
         return self._liveness_of(after)
 
     def sweep_liveness(self) -> int:
@@ -304,6 +322,7 @@ class ServiceRegistry:
                 self._announce(uow, after, ChangeType.STATE_CHANGED, now)
                 changed += 1
             uow.commit()
+        self._after_commit(changed > 0)
         return changed
 
     def _liveness_of(self, service: Service) -> LivenessInfo:
