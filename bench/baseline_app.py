@@ -10,7 +10,6 @@ The bytes are read once per worker from the file named by BENCH_BODY_FILE.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ import flask
 from a2wsgi import WSGIMiddleware
 
 from tests.support.net import free_port, wait_http_ok
+from tests.support.processes import spawn, stop_group
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -83,23 +83,9 @@ class BaselineServer:
     def start(self) -> BaselineServer:
         env = dict(os.environ, BENCH_BODY_FILE=str(self.body_file))
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                self.command(),
-                env=env,
-                cwd=REPO,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.proc = spawn(self.command(), env, self.log)
         wait_http_ok(f"{self.root}/ready")
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc)

@@ -13,6 +13,31 @@ from tests.support.net import free_port, wait_http_ok
 REPO = Path(__file__).resolve().parents[2]
 
 
+def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a command in its own process group, output appended to `log`."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            command,
+            env=env,
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop_group(proc: subprocess.Popen[bytes] | None, timeout: float = 20) -> None:
+    """SIGTERM the process group, SIGKILL it if it has not gone after `timeout` seconds."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def platform_env(data_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
     """Environment for a platform process with its own data directory and database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEC_")}
@@ -58,26 +83,12 @@ class PlatformProcess:
             "--workers",
             str(self.workers),
         ]
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                command,
-                env=self.env,
-                cwd=REPO,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.proc = spawn(command, self.env, self.log)
         wait_http_ok(f"{self.root}/readyz")
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc)
 
 
 class WorkerProcess:
@@ -89,15 +100,8 @@ class WorkerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> WorkerProcess:
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "mec_platform.cli", "worker"],
-                env=self.env,
-                cwd=REPO,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        command = [sys.executable, "-m", "mec_platform.cli", "worker"]
+        self.proc = spawn(command, self.env, self.log)
         return self
 
     def kill(self) -> None:
@@ -107,12 +111,7 @@ class WorkerProcess:
             self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_group(self.proc, timeout=40)
 
 
 def add_app(env: dict[str, str], name: str) -> str:
