@@ -58,6 +58,14 @@ def make_engine(database_url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=12, max_overflow=8)
 
 
+def sqlite_path(engine: Engine) -> Path | None:
+    """The database file of a file-based SQLite engine, else None."""
+    database = engine.url.database
+    if not is_sqlite(engine) or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
 def safe_database_url(database_url: str) -> str:
     """The URL with any password masked, for logs."""
     return make_url(database_url).render_as_string(hide_password=True)

@@ -11,13 +11,14 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from mec_platform.errors import StorageUnavailable
-from mec_platform.storage.engine import SQLITE_BEGIN_OPTION, is_sqlite
+from mec_platform.storage.engine import SQLITE_BEGIN_OPTION, is_sqlite, sqlite_path
 from mec_platform.storage.outbox_repo import SqlOutboxRepository
 from mec_platform.storage.registry_repo import (
     SqlAppInstanceRepository,
     SqlServiceRepository,
     SqlSubscriptionRepository,
 )
+from mec_platform.storage.write_gate import SqliteWriteGate
 
 
 class SqlUnitOfWork:
@@ -28,14 +29,23 @@ class SqlUnitOfWork:
     subscriptions: SqlSubscriptionRepository
     outbox: SqlOutboxRepository
 
-    def __init__(self, engine: Engine, write: bool, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        write: bool,
+        clock: Callable[[], float],
+        gate: SqliteWriteGate | None = None,
+    ) -> None:
         self._engine = engine
         self._write = write
         self._clock = clock
+        self._gate = gate if write else None
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
 
     def __enter__(self) -> Self:
+        if self._gate is not None:
+            self._gate.acquire()
         try:
             conn = self._engine.connect()
             if self._write and is_sqlite(self._engine):
@@ -45,6 +55,9 @@ class SqlUnitOfWork:
         except (OperationalError, DBAPIError) as exc:
             self._close()
             raise StorageUnavailable("the platform database is not available") from exc
+        except BaseException:
+            self._close()
+            raise
         now = self._clock()
         self.apps = SqlAppInstanceRepository(conn, now)
         self.services = SqlServiceRepository(conn, now)
@@ -71,9 +84,14 @@ class SqlUnitOfWork:
         self._tx.commit()
 
     def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        try:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+        finally:
+            if self._gate is not None:
+                self._gate.release()
+                self._gate = None
 
 
 class SqlUnitOfWorkFactory:
@@ -82,6 +100,8 @@ class SqlUnitOfWorkFactory:
     def __init__(self, engine: Engine, clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
         self._clock = clock
+        path = sqlite_path(engine)
+        self._gate = SqliteWriteGate(path) if path is not None else None
 
     def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, write, self._clock)
+        return SqlUnitOfWork(self.engine, write, self._clock, self._gate)
