@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,17 +44,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     logs.configure(settings.log_level, settings.log_json)
     bootstrap(settings).close()
-    worker = None
-    if not args.no_worker:
-        worker = subprocess.Popen([sys.executable, "-m", "mec_platform.cli", "worker"])
-    try:
-        from mec_platform.entrypoints.gunicorn_app import PlatformServer
+    from mec_platform.entrypoints.gunicorn_app import PlatformServer
+    from mec_platform.entrypoints.supervisor import WorkerSupervisor
 
+    supervisor = None if args.no_worker else WorkerSupervisor().start()
+    try:
         PlatformServer(settings, access_log=args.access_log).run()
     finally:
-        if worker is not None:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=40)
+        if supervisor is not None:
+            supervisor.stop()
     return 0
 
 

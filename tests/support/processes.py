@@ -54,12 +54,19 @@ def platform_env(data_dir: Path, database_url: str | None = None, **extra: str) 
 
 
 class PlatformProcess:
-    """`mec-platform serve --no-worker` on a free loopback port."""
+    """`mec-platform serve` on a free loopback port (by default without its own worker)."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2, log: Path | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int = 2,
+        log: Path | None = None,
+        with_worker: bool = False,
+    ) -> None:
         self.port = free_port()
         self.env = env
         self.workers = workers
+        self.with_worker = with_worker
         self.log = log or Path(env["MEC_DATA_DIR"]) / f"serve-{self.port}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -77,12 +84,13 @@ class PlatformProcess:
             "-m",
             "mec_platform.cli",
             "serve",
-            "--no-worker",
             "--port",
             str(self.port),
             "--workers",
             str(self.workers),
         ]
+        if not self.with_worker:
+            command.append("--no-worker")
         self.proc = spawn(command, self.env, self.log)
         wait_http_ok(f"{self.root}/readyz")
         return self
