@@ -31,6 +31,7 @@ from mec_platform.registry.urls import ResourceUrls
 SUBSCRIPTION_TYPE = "SerAvailabilityNotificationSubscription"
 NOTIFICATION_TYPE = "SerAvailabilityNotification"
 _ENDPOINT_KINDS = ("uris", "fqdn", "addresses", "alternative")
+MAX_LIVENESS_INTERVAL = 86400  # one day; also keeps the value in a 32-bit column
 
 
 def _drop_none(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -112,8 +113,10 @@ def transport_to_wire(transport: TransportInfo) -> dict[str, Any]:
 def service_from_wire(body: JsonObject) -> ServiceDraft:
     """ServiceInfo from a POST or PUT body."""
     interval = body.get("livenessInterval")
-    if interval is not None and interval < 0:
-        raise InvalidInput("livenessInterval: must be zero or a positive number of seconds")
+    if interval is not None and not 0 <= interval <= MAX_LIVENESS_INTERVAL:
+        raise InvalidInput(
+            f"livenessInterval: must be between 0 and {MAX_LIVENESS_INTERVAL} seconds"
+        )
     category = body.get("serCategory")
     transport = body.get("transportInfo")
     return ServiceDraft(

@@ -208,3 +208,12 @@ def test_repeated_discovery_sees_every_change_at_once(shared_stack: Stack) -> No
     scoped = f"{stack.api}/applications/{app}/services?ser_category_id={category}"
     for _ in range(4):
         assert len(stack.http.get(scoped).json()) == 2
+
+
+def test_huge_numbers_are_refused_not_stored(shared_stack: Stack) -> None:
+    stack = shared_stack
+    app = stack.add_app("big-numbers")
+    body = service("huge", livenessInterval=630230882771937001472)
+    response = stack.http.post(f"{stack.api}/applications/{app}/services", json=body)
+    assert response.status_code == 400
+    assert "livenessInterval" in response.json()["detail"]

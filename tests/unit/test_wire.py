@@ -451,3 +451,17 @@ def test_transport_info_type_is_kept() -> None:
     transport = transport_from_wire(transport_body(type="MB_TOPIC_BASED", protocol="MQTT"))
     assert isinstance(transport, TransportInfo)
     assert (transport.type, transport.protocol) == ("MB_TOPIC_BASED", "MQTT")
+
+
+@pytest.mark.parametrize("interval", [-1, 86401, 630230882771937001472])
+def test_liveness_interval_out_of_range_is_refused(interval: int) -> None:
+    body = {
+        "serName": "x",
+        "version": "1",
+        "state": "ACTIVE",
+        "serializer": "JSON",
+        "transportId": "rest-http",
+        "livenessInterval": interval,
+    }
+    with pytest.raises(InvalidInput, match="livenessInterval"):
+        service_from_wire(body)

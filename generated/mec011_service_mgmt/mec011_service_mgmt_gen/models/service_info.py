@@ -366,7 +366,7 @@ class ServiceInfo(Model):
     def liveness_interval(self) -> int:
         """Gets the liveness_interval of this ServiceInfo.
 
-        Heartbeat interval in seconds. In a registration, the producer's proposal (0 = let the platform choose); omit it if the app cannot send heartbeats. In responses, the interval the platform settled on; absent when the platform does not expect heartbeats for this service.  # noqa: E501
+        Heartbeat interval in seconds. In a registration, the producer's proposal (0 = let the platform choose); omit it if the app cannot send heartbeats. In responses, the interval the platform settled on; absent when the platform does not expect heartbeats for this service. At most one day (86400).  # noqa: E501
 
         :return: The liveness_interval of this ServiceInfo.
         :rtype: int
@@ -377,11 +377,13 @@ class ServiceInfo(Model):
     def liveness_interval(self, liveness_interval: int):
         """Sets the liveness_interval of this ServiceInfo.
 
-        Heartbeat interval in seconds. In a registration, the producer's proposal (0 = let the platform choose); omit it if the app cannot send heartbeats. In responses, the interval the platform settled on; absent when the platform does not expect heartbeats for this service.  # noqa: E501
+        Heartbeat interval in seconds. In a registration, the producer's proposal (0 = let the platform choose); omit it if the app cannot send heartbeats. In responses, the interval the platform settled on; absent when the platform does not expect heartbeats for this service. At most one day (86400).  # noqa: E501
 
         :param liveness_interval: The liveness_interval of this ServiceInfo.
         :type liveness_interval: int
         """
+        if liveness_interval is not None and liveness_interval > 86400:  # noqa: E501
+            raise ValueError("Invalid value for `liveness_interval`, must be a value less than or equal to `86400`")  # noqa: E501
         if liveness_interval is not None and liveness_interval < 0:  # noqa: E501
             raise ValueError("Invalid value for `liveness_interval`, must be a value greater than or equal to `0`")  # noqa: E501
 

@@ -121,6 +121,8 @@ class ServiceLivenessInfo(Model):
         """
         if interval is None:
             raise ValueError("Invalid value for `interval`, must not be `None`")  # noqa: E501
+        if interval is not None and interval > 86400:  # noqa: E501
+            raise ValueError("Invalid value for `interval`, must be a value less than or equal to `86400`")  # noqa: E501
         if interval is not None and interval < 0:  # noqa: E501
             raise ValueError("Invalid value for `interval`, must be a value greater than or equal to `0`")  # noqa: E501
 
