@@ -8,9 +8,9 @@ from types import TracebackType
 from typing import Self
 
 from sqlalchemy import Connection, Engine, RootTransaction
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
-from mec_platform.errors import StorageUnavailable
+from mec_platform.errors import InvalidInput, StorageUnavailable
 from mec_platform.storage.engine import SQLITE_BEGIN_OPTION, is_sqlite, sqlite_path
 from mec_platform.storage.outbox_repo import SqlOutboxRepository
 from mec_platform.storage.registry_repo import (
@@ -78,6 +78,10 @@ class SqlUnitOfWork:
             self._close()
         if isinstance(exc, OperationalError):
             raise StorageUnavailable("the platform database is busy or unavailable") from exc
+        if isinstance(exc, DataError | OverflowError):
+            # A value the request carried that the database cannot hold (validation is the
+            # first line; this keeps a gap in it a 400, never a 500).
+            raise InvalidInput("a value in the request is out of the range the platform stores")
 
     def commit(self) -> None:
         assert self._tx is not None

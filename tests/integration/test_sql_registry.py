@@ -149,3 +149,18 @@ def test_registry_version_moves_with_every_write(platform: Platform) -> None:
     assert seen == [0, 1, 2, 3, 3, 4]
     version, services = registry.discover_versioned(ServiceQuery())
     assert (version, services) == (4, [])
+
+
+def test_values_the_database_cannot_hold_are_invalid_input(platform: Platform) -> None:
+    from dataclasses import replace as replaced
+
+    registry = platform.registry
+    app = registry.add_app_instance("producer").app_instance_id
+    service = registry.register_service(app, _draft("cam"))
+    huge = replaced(service, ser_instance_id="huge", liveness_interval=10**30)
+    with pytest.raises(InvalidInput), platform.uows(write=True) as uow:
+        uow.services.add(huge)
+        uow.commit()
+    assert [s.ser_instance_id for s in registry.discover(ServiceQuery())] == [
+        service.ser_instance_id
+    ]
