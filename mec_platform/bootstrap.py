@@ -11,7 +11,6 @@ from sqlalchemy import Engine
 from mec_platform.config import Settings
 from mec_platform.notifications.wakeup import WakeupSender, wakeup_path
 from mec_platform.registry.liveness import LivenessPolicy
-from mec_platform.registry.model import AppInstance
 from mec_platform.registry.ports import Clock, IdGenerator
 from mec_platform.registry.service import ServiceRegistry
 from mec_platform.registry.transports import platform_transports
@@ -44,10 +43,6 @@ class Platform:
     def readiness_problem(self) -> str | None:
         """None when the process can serve requests, else why not."""
         return database_problem(self.engine)
-
-    def add_app_instance(self, name: str) -> AppInstance:
-        """Shortcut used by the admin command."""
-        return self.registry.add_app_instance(name)
 
     def close(self) -> None:
         """Release database connections and sockets."""

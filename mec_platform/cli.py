@@ -6,11 +6,16 @@ import argparse
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mec_platform.config import Settings
 from mec_platform.errors import PlatformError
+
+if TYPE_CHECKING:
+    from mec_platform.bootstrap import Platform
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -63,50 +68,44 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return worker.run(_settings(args))
 
 
-def cmd_migrate(args: argparse.Namespace) -> int:
-    """Create or upgrade the database schema."""
+@contextmanager
+def _platform(args: argparse.Namespace) -> Iterator[Platform]:
+    """The wired platform (migrated) for a one-shot admin command."""
     from mec_platform.bootstrap import bootstrap
 
-    bootstrap(_settings(args)).close()
-    print("database is up to date")
+    platform = bootstrap(_settings(args))
+    try:
+        yield platform
+    finally:
+        platform.close()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Create or upgrade the database schema."""
+    with _platform(args):
+        print("database is up to date")
     return 0
 
 
 def cmd_app_add(args: argparse.Namespace) -> int:
     """Create an application instance record and print its id."""
-    from mec_platform.bootstrap import bootstrap
-
-    platform = bootstrap(_settings(args))
-    try:
+    with _platform(args) as platform:
         print(platform.registry.add_app_instance(args.name, args.id).app_instance_id)
-    finally:
-        platform.close()
     return 0
 
 
 def cmd_app_list(args: argparse.Namespace) -> int:
     """List application instances, one per line: id, state, name."""
-    from mec_platform.bootstrap import bootstrap
-
-    platform = bootstrap(_settings(args))
-    try:
+    with _platform(args) as platform:
         for app in platform.registry.list_app_instances():
             print(f"{app.app_instance_id}\t{app.state}\t{app.name}")
-    finally:
-        platform.close()
     return 0
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     """Show notification delivery figures."""
-    from mec_platform.bootstrap import bootstrap
-
-    platform = bootstrap(_settings(args))
-    try:
-        with platform.uows() as uow:
-            stats = uow.outbox.stats()
-    finally:
-        platform.close()
+    with _platform(args) as platform, platform.uows() as uow:
+        stats = uow.outbox.stats()
     print(
         f"pending={stats.pending} delivered={stats.delivered_total} "
         f"attempts={stats.attempts_total} failures={stats.failures_total}"

@@ -61,7 +61,7 @@ def _add_operational_routes(app: FlaskApp, platform: Platform) -> None:
         problem = platform.readiness_problem()
         if problem is None:
             return flask.Response(json.dumps({"status": "ready"}), mimetype="application/json")
-        body = {"type": "about:blank", "title": "Not ready", "status": 503, "detail": problem}
+        body = problems.problem_body(503, "Not ready", problem)
         return flask.Response(json.dumps(body), 503, mimetype=problems.PROBLEM_JSON)
 
     def metrics() -> flask.Response:

@@ -12,6 +12,8 @@ import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mec_platform.http.problems import PROBLEM_JSON, problem_body
+
 _CONTROL = {chr(code) for code in range(0x20)} | {"\x7f"}
 
 
@@ -25,20 +27,14 @@ class ControlCharacterGuard:
         if scope["type"] != "http" or not _CONTROL.intersection(scope.get("path", "")):
             await self.app(scope, receive, send)
             return
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "title": "Not Found",
-                "status": 404,
-                "detail": "path: contains control characters, so it names no resource",
-            }
-        ).encode()
+        detail = "path: contains control characters, so it names no resource"
+        body = json.dumps(problem_body(404, "Not Found", detail)).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 404,
                 "headers": [
-                    (b"content-type", b"application/problem+json"),
+                    (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(body)).encode()),
                 ],
             }

@@ -27,14 +27,10 @@ STATUS_OF: dict[type[errors.PlatformError], int] = {
 }
 
 
-def problem_response(
-    status: int,
-    title: str,
-    detail: str,
-    instance: str | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> ConnexionResponse:
-    """A ProblemDetails response with the ETSI fields; `instance` is an absolute URI."""
+def problem_body(
+    status: int, title: str, detail: str, instance: str | None = None
+) -> dict[str, object]:
+    """The ProblemDetails fields (RFC 7807, as ETSI GS MEC 009 uses them)."""
     body: dict[str, object] = {
         "type": "about:blank",
         "title": title,
@@ -43,6 +39,18 @@ def problem_response(
     }
     if instance:
         body["instance"] = instance
+    return body
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> ConnexionResponse:
+    """A ProblemDetails response with the ETSI fields; `instance` is an absolute URI."""
+    body = problem_body(status, title, detail, instance)
     return ConnexionResponse(
         status_code=status,
         mimetype=PROBLEM_JSON,

@@ -170,31 +170,28 @@ class DeliveryWorker:
             return 0
         now = self._clock()
         policy = self._options.policy
-        retries = [
-            None if result.delivered else now + policy.delay_after(message.attempts + 1)
+        attempts = [
+            Attempt(
+                result, None if result.delivered else now + policy.delay_after(message.attempts + 1)
+            )
             for message, result in done
         ]
         try:
             with self._uows(write=True) as uow:
-                attempts = [
-                    Attempt(result, retry_at)
-                    for (_message, result), retry_at in zip(done, retries, strict=True)
-                ]
                 uow.outbox.record(self._options.owner, attempts, now)
                 uow.commit()
         except Exception:
             for item in done:  # keep them for the next step; leases still protect the rows
                 self._finished.put(item)
             raise
-        for (message, result), retry_at in zip(done, retries, strict=True):
-            _log_attempt(message, result, retry_at, now)
+        for (message, _result), attempt in zip(done, attempts, strict=True):
+            _log_attempt(message, attempt, now)
         self._in_flight -= len(done)
         return len(done)
 
 
-def _log_attempt(
-    message: OutboxMessage, result: DeliveryResult, retry_at: float | None, now: float
-) -> None:
+def _log_attempt(message: OutboxMessage, attempt: Attempt, now: float) -> None:
+    result, retry_at = attempt.result, attempt.retry_at
     fields = {
         "message_id": message.message_id,
         "subscription_id": message.subscription_id,

@@ -71,10 +71,7 @@ class ServiceRegistry:
     # -- discovery -------------------------------------------------------------------------
     def discover(self, query: ServiceQuery) -> list[Service]:
         """Services matching the query; an application-scoped query needs a known application."""
-        with self._uows() as uow:
-            if query.app_instance_id is not None:
-                require_app(uow, query.app_instance_id)
-            return uow.services.query(query)
+        return self.discover_versioned(query)[1]
 
     def discover_versioned(self, query: ServiceQuery) -> tuple[int, list[Service]]:
         """`discover` plus the registry version it reflects (one consistent read)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
@@ -10,11 +12,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from mec_platform.storage.migrate import MIGRATIONS_DIR
 
 
-def database_problem(engine: Engine) -> str | None:
-    """None when the database answers and is at the head revision, else what is wrong."""
+@functools.cache
+def _head_revision() -> str | None:
+    # Read from the migration scripts once per process, not on every probe.
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    head = ScriptDirectory.from_config(config).get_current_head()
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def database_problem(engine: Engine) -> str | None:
+    """None when the database answers and is at the head revision, else what is wrong."""
+    head = _head_revision()
     try:
         with engine.connect() as conn:
             current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
