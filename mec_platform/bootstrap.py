@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from mec_platform.appsupport.rules import TrafficRule
+from mec_platform.appsupport.rules_service import AppRules
+from mec_platform.appsupport.service import AppSupport, AppSupportOptions
+from mec_platform.appsupport.subscriptions import TerminationSubscriptions
+from mec_platform.appsupport.urls import AppSupportUrls
 from mec_platform.config import Settings
+from mec_platform.errors import Conflict
 from mec_platform.notifications.wakeup import WakeupSender, wakeup_path
 from mec_platform.registry.liveness import LivenessPolicy
 from mec_platform.registry.ports import Clock, IdGenerator
@@ -20,6 +27,8 @@ from mec_platform.storage.health import database_problem
 from mec_platform.storage.migrate import upgrade
 from mec_platform.storage.uow import SqlUnitOfWorkFactory
 from mec_platform.storage.version import SqlRegistryVersion
+from mec_platform.timing.service import TimingService
+from mec_platform.timing.timedatectl import detect_source
 
 
 def new_uuid() -> str:
@@ -39,6 +48,12 @@ class Platform:
     clock: Clock
     version: SqlRegistryVersion
     wakeup: WakeupSender
+    app_urls: AppSupportUrls
+    apps: AppSupport
+    rules: AppRules
+    termination_subscriptions: TerminationSubscriptions
+    dataplane_wakeup: WakeupSender
+    timing: TimingService
 
     def readiness_problem(self) -> str | None:
         """None when the process can serve requests, else why not."""
@@ -48,7 +63,21 @@ class Platform:
         """Release database connections and sockets."""
         self.version.dispose()
         self.wakeup.close()
+        self.dataplane_wakeup.close()
         self.engine.dispose()
+
+
+def traffic_rule_check(settings: Settings) -> Callable[[Sequence[TrafficRule]], None]:
+    """Refuses ACTIVE traffic rules when this host runs no packet filter."""
+
+    def check(rules: Sequence[TrafficRule]) -> None:
+        if rules and not (settings.dataplane and settings.traffic_rules_enabled):
+            raise Conflict(
+                "state: traffic rules cannot take effect on this MEC host because its packet "
+                "filter is switched off (MEC_DATAPLANE / MEC_TRAFFIC_RULES); keep it INACTIVE"
+            )
+
+    return check
 
 
 def bootstrap(
@@ -75,5 +104,36 @@ def bootstrap(
         LivenessPolicy(settings.liveness_default_interval, settings.liveness_min_interval),
         notify_worker=wakeup,
         read_version=version,
+        require_ready=settings.require_ready,
     )
-    return Platform(settings, engine, uows, urls, registry, clock, version, wakeup)
+    app_urls = AppSupportUrls(settings.api_root)
+    dataplane_wakeup = WakeupSender(wakeup_path(settings.database_url, "dataplane"))
+    check = traffic_rule_check(settings)
+    apps = AppSupport(
+        uows,
+        registry,
+        app_urls,
+        clock,
+        new_id,
+        AppSupportOptions(default_graceful_timeout=settings.graceful_timeout),
+        notify_dataplane=dataplane_wakeup,
+        check_rules=check,
+    )
+    rules = AppRules(uows, notify_dataplane=dataplane_wakeup, check_rules=check)
+    subscriptions = TerminationSubscriptions(uows, clock, new_id)
+    return Platform(
+        settings,
+        engine,
+        uows,
+        urls,
+        registry,
+        clock,
+        version,
+        wakeup,
+        app_urls,
+        apps,
+        rules,
+        subscriptions,
+        dataplane_wakeup,
+        TimingService(detect_source(chrony_socket=settings.chrony_socket)),
+    )

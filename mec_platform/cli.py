@@ -1,4 +1,4 @@
-"""`mec-platform`: serve, run the notification worker, migrate, manage app instances, spec-diff."""
+"""`mec-platform`: serve, worker, data plane, migrate, app instances, spec-diff."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mec_platform.cli_apps import add_commands as add_app_commands
 from mec_platform.config import Settings
 from mec_platform.errors import PlatformError
 
@@ -52,13 +53,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from mec_platform.entrypoints.gunicorn_app import PlatformServer
     from mec_platform.entrypoints.supervisor import WorkerSupervisor
 
-    supervisor = None if args.no_worker else WorkerSupervisor().start()
+    children = []
+    if not args.no_worker:
+        children.append(WorkerSupervisor(role="worker").start())
+    if settings.dataplane and not args.no_dataplane:
+        children.append(WorkerSupervisor(role="dataplane").start())
     try:
         PlatformServer(settings, access_log=args.access_log).run()
     finally:
-        if supervisor is not None:
-            supervisor.stop()
+        for child in children:
+            child.stop()
     return 0
+
+
+def cmd_dataplane(args: argparse.Namespace) -> int:
+    """Run the data plane (DNS server, packet filter) in the foreground."""
+    from mec_platform.entrypoints import dataplane
+
+    return dataplane.run(_settings(args))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -84,21 +96,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     """Create or upgrade the database schema."""
     with _platform(args):
         print("database is up to date")
-    return 0
-
-
-def cmd_app_add(args: argparse.Namespace) -> int:
-    """Create an application instance record and print its id."""
-    with _platform(args) as platform:
-        print(platform.registry.add_app_instance(args.name, args.id).app_instance_id)
-    return 0
-
-
-def cmd_app_list(args: argparse.Namespace) -> int:
-    """List application instances, one per line: id, state, name."""
-    with _platform(args) as platform:
-        for app in platform.registry.list_app_instances():
-            print(f"{app.app_instance_id}\t{app.state}\t{app.name}")
     return 0
 
 
@@ -134,22 +131,24 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do not start the notification worker (run `mec-platform worker`)",
     )
+    serve.add_argument(
+        "--no-dataplane",
+        action="store_true",
+        help="do not start the data plane (run `mec-platform dataplane`)",
+    )
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(func=cmd_serve)
     with_db(sub.add_parser("worker", help="deliver notifications")).set_defaults(func=cmd_worker)
+    with_db(sub.add_parser("dataplane", help="enforce DNS and traffic rules")).set_defaults(
+        func=cmd_dataplane
+    )
     with_db(sub.add_parser("migrate", help="create/upgrade the schema")).set_defaults(
         func=cmd_migrate
     )
     with_db(sub.add_parser("outbox", help="notification delivery figures")).set_defaults(
         func=cmd_outbox
     )
-    app = sub.add_parser("app", help="manage application instances")
-    app_sub = app.add_subparsers(dest="app_command", required=True)
-    add = with_db(app_sub.add_parser("add", help="create an app instance, print its id"))
-    add.add_argument("name")
-    add.add_argument("--id", help="use this appInstanceId instead of a new UUID")
-    add.set_defaults(func=cmd_app_add)
-    with_db(app_sub.add_parser("list", help="list app instances")).set_defaults(func=cmd_app_list)
+    add_app_commands(sub, with_db, _platform)
     diff = sub.add_parser("spec-diff", help="compare our OpenAPI spec with ETSI's", add_help=False)
     diff.add_argument("rest", nargs=argparse.REMAINDER)
     diff.set_defaults(func=None)

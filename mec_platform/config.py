@@ -29,6 +29,10 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything configurable about one platform install."""
@@ -51,6 +55,18 @@ class Settings:
     worker_poll_interval: float = 0.05
     liveness_default_interval: int = 30
     liveness_min_interval: int = 5
+    require_ready: bool = False
+    graceful_timeout: int = 10
+    dataplane: bool = True
+    dns_enabled: bool = True
+    dns_listen: str = "127.0.0.1"
+    dns_port: int = 5353
+    dns_upstreams: tuple[str, ...] = ()
+    dns_ttl: int = 30
+    traffic_rules_enabled: bool = True
+    nft_table: str = "mec_platform"
+    nft_netns: str | None = None
+    chrony_socket: str | None = None
     log_level: str = "INFO"
     log_json: bool = True
     metrics_dir: Path | None = None
@@ -95,6 +111,20 @@ class Settings:
             worker_poll_interval=float(env.get("MEC_WORKER_POLL_INTERVAL", "0.05")),
             liveness_default_interval=int(env.get("MEC_LIVENESS_DEFAULT_INTERVAL", "30")),
             liveness_min_interval=int(env.get("MEC_LIVENESS_MIN_INTERVAL", "5")),
+            require_ready=_bool(env.get("MEC_REQUIRE_READY", "false")),
+            graceful_timeout=int(env.get("MEC_GRACEFUL_TIMEOUT", "10")),
+            dataplane=_bool(env.get("MEC_DATAPLANE", "true")),
+            dns_enabled=_bool(env.get("MEC_DNS", "true")),
+            dns_listen=env.get("MEC_DNS_LISTEN", "127.0.0.1"),
+            dns_port=int(env.get("MEC_DNS_PORT", "5353")),
+            dns_upstreams=tuple(
+                item.strip() for item in env.get("MEC_DNS_UPSTREAMS", "").split(",") if item.strip()
+            ),
+            dns_ttl=int(env.get("MEC_DNS_TTL", "30")),
+            traffic_rules_enabled=_bool(env.get("MEC_TRAFFIC_RULES", "true")),
+            nft_table=env.get("MEC_NFT_TABLE", "mec_platform"),
+            nft_netns=env.get("MEC_NFT_NETNS") or None,
+            chrony_socket=env.get("MEC_CHRONY_SOCKET") or None,
             log_level=env.get("MEC_LOG_LEVEL", "INFO").upper(),
             log_json=_bool(env.get("MEC_LOG_JSON", "true")),
             metrics_dir=Path(metrics_dir) if metrics_dir else None,
@@ -115,7 +145,21 @@ class Settings:
             "MEC_LOG_JSON": "true" if self.log_json else "false",
             "MEC_LIVENESS_DEFAULT_INTERVAL": str(self.liveness_default_interval),
             "MEC_LIVENESS_MIN_INTERVAL": str(self.liveness_min_interval),
+            "MEC_REQUIRE_READY": _flag(self.require_ready),
+            "MEC_GRACEFUL_TIMEOUT": str(self.graceful_timeout),
+            "MEC_DATAPLANE": _flag(self.dataplane),
+            "MEC_DNS": _flag(self.dns_enabled),
+            "MEC_DNS_LISTEN": self.dns_listen,
+            "MEC_DNS_PORT": str(self.dns_port),
+            "MEC_DNS_UPSTREAMS": ",".join(self.dns_upstreams),
+            "MEC_DNS_TTL": str(self.dns_ttl),
+            "MEC_TRAFFIC_RULES": _flag(self.traffic_rules_enabled),
+            "MEC_NFT_TABLE": self.nft_table,
         }
+        if self.nft_netns:
+            env["MEC_NFT_NETNS"] = self.nft_netns
+        if self.chrony_socket:
+            env["MEC_CHRONY_SOCKET"] = self.chrony_socket
         if self.api_root_override:
             env["MEC_API_ROOT"] = self.api_root_override
         if self.metrics_dir is not None:

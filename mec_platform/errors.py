@@ -43,6 +43,16 @@ class PreconditionFailed(PlatformError):
     title = "Precondition failed"
 
 
+class TooManyRequests(PlatformError):
+    """The caller repeats a request faster than the platform accepts it."""
+
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class StorageUnavailable(PlatformError):
     """The database cannot be reached or is locked beyond the configured timeout."""
 

@@ -1,8 +1,9 @@
-"""Keeps the notification worker running next to `mec-platform serve`.
+"""Keeps the platform's helper processes running next to `mec-platform serve`.
 
-`serve` starts the worker as a child process (not inside gunicorn workers) and restarts it
-when it exits unexpectedly, with a growing pause, so a crash never silently stops delivery.
-Deployments that run `mec-platform worker` under their own supervisor use `--no-worker`.
+`serve` starts the notification worker and the data plane as child processes (not inside
+gunicorn workers) and restarts each when it exits unexpectedly, with a growing pause, so a
+crash never silently stops delivery or rule enforcement. Deployments that run them under
+their own supervisor use `--no-worker` / `--no-dataplane`.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ MAX_PAUSE = 30.0
 
 
 class WorkerSupervisor:
-    """Runs `python -m mec_platform.cli worker` and restarts it until stopped."""
+    """Runs `python -m mec_platform.cli <role>` and restarts it until stopped."""
 
-    def __init__(self, command: list[str] | None = None) -> None:
-        self._command = command or [sys.executable, "-m", "mec_platform.cli", "worker"]
+    def __init__(self, command: list[str] | None = None, role: str = "worker") -> None:
+        self._command = command or [sys.executable, "-m", "mec_platform.cli", role]
+        self._role = role
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
-        self._thread = threading.Thread(target=self._watch, name="worker-supervisor", daemon=True)
+        self._thread = threading.Thread(target=self._watch, name=f"{role}-supervisor", daemon=True)
         self.restarts = 0
 
     def start(self) -> WorkerSupervisor:
@@ -48,7 +50,9 @@ class WorkerSupervisor:
             code = process.wait()
             if self._stopping.is_set():
                 return
-            log.error("notification worker exited; restarting", extra={"exit_code": code})
+            log.error(
+                "child process exited; restarting", extra={"role": self._role, "exit_code": code}
+            )
             if self._stopping.wait(pause):
                 return
             pause = min(pause * 2, MAX_PAUSE)

@@ -22,6 +22,7 @@ from mec_platform.storage.engine import safe_database_url
 log = logging.getLogger("mec_platform.worker")
 
 LIVENESS_SWEEP_EVERY = 1.0
+TERMINATION_SWEEP_EVERY = 0.5
 
 
 def build_worker(settings: Settings) -> DeliveryWorker:
@@ -37,7 +38,12 @@ def build_worker(settings: Settings) -> DeliveryWorker:
     )
     sender = HttpCallbackSender(settings.delivery_timeout)
     liveness = Chore("liveness sweep", LIVENESS_SWEEP_EVERY, platform.registry.sweep_liveness)
-    return DeliveryWorker(platform.uows, sender, platform.clock, options, [liveness])
+    terminations = Chore(
+        "graceful termination deadlines",
+        TERMINATION_SWEEP_EVERY,
+        platform.apps.finish_due_terminations,
+    )
+    return DeliveryWorker(platform.uows, sender, platform.clock, options, [liveness, terminations])
 
 
 def run(settings: Settings) -> int:

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from mec_platform import errors
 from mec_platform.bootstrap import Platform
-from mec_platform.http import problems, service_mgmt
+from mec_platform.http import app_support, problems, service_mgmt
 from mec_platform.http.guards import ControlCharacterGuard
 from mec_platform.http.metrics import CONTENT_TYPE, RequestMetricsMiddleware, exposition
 from mec_platform.http.resolver import HandlerResolver
@@ -29,6 +29,15 @@ APIS = (
         service_mgmt.BASE_PATH,
         service_mgmt.SPEC_FILE,
         service_mgmt.HANDLER_MODULES,
+    ),
+    *(
+        (
+            f"MEC 011 Application Support ({base_path.rsplit('/', 1)[-1]})",
+            base_path,
+            app_support.SPEC_FILE,
+            app_support.HANDLER_MODULES,
+        )
+        for base_path in app_support.BASE_PATHS
     ),
 )
 
@@ -89,6 +98,11 @@ def create_app(platform: Platform) -> FlaskApp:
         "registry": platform.registry,
         "urls": platform.urls,
         "discovery": discovery,
+        "app_urls": platform.app_urls,
+        "apps": platform.apps,
+        "rules": platform.rules,
+        "termination_subscriptions": platform.termination_subscriptions,
+        "timing": platform.timing,
     }
     for _title, base_path, spec_file, modules in APIS:
         app.add_api(

@@ -23,6 +23,7 @@ STATUS_OF: dict[type[errors.PlatformError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.PreconditionFailed: 412,
+    errors.TooManyRequests: 429,
     errors.StorageUnavailable: 503,
 }
 
@@ -65,7 +66,10 @@ def platform_error(request: ConnexionRequest, exc: Exception) -> ConnexionRespon
     assert isinstance(exc, errors.PlatformError)
     status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400)
     log.info("request refused", extra={"status": status, "detail": exc.detail})
-    return problem_response(status, exc.title, exc.detail, _instance(request))
+    headers = (
+        {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyRequests) else None
+    )
+    return problem_response(status, exc.title, exc.detail, _instance(request), headers)
 
 
 def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

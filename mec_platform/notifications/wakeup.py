@@ -22,11 +22,12 @@ from pathlib import Path
 log = logging.getLogger("mec_platform.notifications")
 
 
-def wakeup_path(database_url: str) -> Path:
-    """Where the worker of this database listens on this host."""
+def wakeup_path(database_url: str, role: str = "worker") -> Path:
+    """Where the process of `role` (worker, dataplane) of this database listens on this host."""
     digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
     base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return Path(base) / f"mec-platform-{digest}.wake"
+    suffix = "" if role == "worker" else f".{role}"
+    return Path(base) / f"mec-platform-{digest}{suffix}.wake"
 
 
 class WakeupSender:

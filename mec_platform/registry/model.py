@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from mec_platform.appsupport.model import AppInfo, AppState, Termination
 from mec_platform.errors import InvalidInput
 
 JsonObject = Mapping[str, Any]
@@ -42,11 +43,29 @@ class ChangeType(StrEnum):
 
 @dataclass(frozen=True)
 class AppInstance:
-    """A MEC application instance known to the platform (extended by the lifecycle context)."""
+    """A MEC application instance known to the platform.
+
+    `managed` instances were created by the platform (admin command, lifecycle) and outlive
+    their registration; the others exist only while registered through the API.
+    """
 
     app_instance_id: str
     name: str
-    state: str = "READY"
+    state: AppState = AppState.INSTANTIATED
+    managed: bool = True
+    info: AppInfo | None = None
+    termination: Termination | None = None
+    revision: int = 1
+
+    @property
+    def ready(self) -> bool:
+        """True once the application confirmed it is running, until it is stopped."""
+        return self.state is AppState.READY
+
+    @property
+    def registered(self) -> bool:
+        """True while the application has a registration (POST /registrations)."""
+        return self.info is not None
 
 
 @dataclass(frozen=True)
@@ -148,6 +167,8 @@ class ServiceQuery:
     consumed_local_only: bool | None = None
     is_local: bool | None = None
     app_instance_id: str | None = None
+    # Hide services of applications that have not confirmed they are ready (a platform option).
+    ready_apps_only: bool = False
 
     def __post_init__(self) -> None:
         # MEC 011 clause 8.2.3.3.1: the three service selectors are mutually exclusive.

@@ -39,6 +39,7 @@ class ServiceRegistry:
         liveness: LivenessPolicy | None = None,
         notify_worker: Callable[[], None] = lambda: None,
         read_version: Callable[[], int] | None = None,
+        require_ready: bool = False,
     ) -> None:
         self._uows = uows
         self._urls = urls
@@ -49,6 +50,9 @@ class ServiceRegistry:
         # Told after a commit that queued notifications (a wake-up hint for the worker).
         self._notify_worker = notify_worker
         self._read_version = read_version
+        # When set, an application's services are discoverable (and announced) only once the
+        # application confirmed it is ready (MEC 011 clause 5.2.2, confirm_ready).
+        self._require_ready = require_ready
 
     # -- application instances -------------------------------------------------------------
     def add_app_instance(self, name: str, app_instance_id: str | None = None) -> AppInstance:
@@ -75,6 +79,8 @@ class ServiceRegistry:
 
     def discover_versioned(self, query: ServiceQuery) -> tuple[int, list[Service]]:
         """`discover` plus the registry version it reflects (one consistent read)."""
+        if self._require_ready and query.app_instance_id is None:
+            query = replace(query, ready_apps_only=True)
         with self._uows() as uow:
             if query.app_instance_id is not None:
                 require_app(uow, query.app_instance_id)
@@ -91,7 +97,8 @@ class ServiceRegistry:
         """One service, as any application may read it."""
         with self._uows() as uow:
             service = uow.services.get(ser_instance_id)
-        if service is None:
+            visible = service is not None and self._visible(uow, service.app_instance_id)
+        if service is None or not visible:
             raise NotFound(f"serviceId: no service '{ser_instance_id}'")
         return service
 
@@ -206,7 +213,15 @@ class ServiceRegistry:
         if queued:
             self._notify_worker()
 
+    def _visible(self, uow: UnitOfWork, app_instance_id: str) -> bool:
+        if not self._require_ready:
+            return True
+        app = uow.apps.get(app_instance_id)
+        return app is not None and app.ready
+
     def _announce(self, uow: UnitOfWork, service: Service, change: ChangeType, now: float) -> bool:
+        if not self._visible(uow, service.app_instance_id):
+            return False
         messages = [
             NewMessage(
                 subscription_id=sub.subscription_id,
@@ -219,6 +234,38 @@ class ServiceRegistry:
         if messages:
             uow.outbox.enqueue(messages, now)
         return bool(messages)
+
+    # -- application life (used by Application Support inside its own transaction) --------
+    def publish_app_services(self, uow: UnitOfWork, app_instance_id: str, now: float) -> bool:
+        """Announce an application's services once it became ready (if readiness gates them)."""
+        if not self._require_ready:
+            return False
+        query = ServiceQuery(app_instance_id=app_instance_id)
+        queued = [
+            self._announce(uow, service, ChangeType.ADDED, now)
+            for service in uow.services.query(query)
+        ]
+        return any(queued)
+
+    def withdraw_service(self, uow: UnitOfWork, service: Service, now: float) -> bool:
+        """Remove one service inside the caller's transaction and announce it."""
+        queued = self._announce(uow, service, ChangeType.REMOVED, now)
+        uow.services.remove(service.ser_instance_id)
+        return queued
+
+    def withdraw_app(self, uow: UnitOfWork, app_instance_id: str, now: float) -> bool:
+        """Remove an application's services (announced) and its availability subscriptions."""
+        queued = False
+        for service in uow.services.query(ServiceQuery(app_instance_id=app_instance_id)):
+            queued = self.withdraw_service(uow, service, now) or queued
+        for subscription in uow.subscriptions.list_for_app(app_instance_id):
+            uow.subscriptions.remove(subscription.subscription_id)
+            uow.outbox.drop_for_subscription(subscription.subscription_id, now)
+        return queued
+
+    def after_commit(self, queued: bool) -> None:
+        """Wake the notification worker when the committed transaction queued messages."""
+        self._after_commit(queued)
 
     # -- subscriptions ---------------------------------------------------------------------
     def subscribe(

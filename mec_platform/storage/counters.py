@@ -9,6 +9,8 @@ from mec_platform.storage.tables import counters
 # Changes whenever a service or an application instance is written: readers that cache
 # what they rendered from the registry compare it to know whether they are still current.
 REGISTRY_VERSION = "registry_version"
+# Changes whenever a DNS or traffic rule is written or removed: the data plane re-applies.
+RULES_VERSION = "rules_version"
 
 
 def bump(conn: Connection, name: str, by: int = 1) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, delete, func, insert, or_, select, update
 
+from mec_platform.appsupport.model import AppState, OperationAction, Termination
+from mec_platform.appsupport.wire import app_info_from_wire
 from mec_platform.registry.model import (
     AppInstance,
     LocalityType,
@@ -23,12 +25,54 @@ from mec_platform.registry.wire import (
     transport_from_wire,
     transport_to_wire,
 )
-from mec_platform.storage.counters import REGISTRY_VERSION, bump, read
-from mec_platform.storage.tables import app_instances, services, subscriptions
+from mec_platform.storage.counters import REGISTRY_VERSION, RULES_VERSION, bump, read
+from mec_platform.storage.tables import (
+    app_instances,
+    dns_rules,
+    services,
+    subscriptions,
+    termination_subscriptions,
+    traffic_rules,
+)
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+def _app_values(app: AppInstance) -> dict[str, Any]:
+    termination = app.termination
+    return {
+        "name": app.name,
+        "state": app.state.value,
+        "managed": app.managed,
+        "app_info": _dumps(app.info.document) if app.info else None,
+        "termination_action": termination.action.value if termination else None,
+        "termination_deadline": termination.deadline if termination else None,
+        "termination_timeout": termination.max_graceful_timeout if termination else None,
+        "revision": app.revision,
+    }
+
+
+def _app_of(row: Row[Any]) -> AppInstance:
+    termination = (
+        Termination(
+            OperationAction(row.termination_action),
+            row.termination_deadline,
+            row.termination_timeout,
+        )
+        if row.termination_action
+        else None
+    )
+    return AppInstance(
+        app_instance_id=row.app_instance_id,
+        name=row.name,
+        state=AppState(row.state),
+        managed=bool(row.managed),
+        info=app_info_from_wire(json.loads(row.app_info)) if row.app_info else None,
+        termination=termination,
+        revision=row.revision,
+    )
 
 
 class SqlAppInstanceRepository:
@@ -41,11 +85,16 @@ class SqlAppInstanceRepository:
     def add(self, app: AppInstance) -> None:
         self._conn.execute(
             insert(app_instances).values(
-                app_instance_id=app.app_instance_id,
-                name=app.name,
-                state=app.state,
-                created_at=self._now,
+                app_instance_id=app.app_instance_id, created_at=self._now, **_app_values(app)
             )
+        )
+        bump(self._conn, REGISTRY_VERSION)
+
+    def update(self, app: AppInstance) -> None:
+        self._conn.execute(
+            update(app_instances)
+            .where(app_instances.c.app_instance_id == app.app_instance_id)
+            .values(**_app_values(app))
         )
         bump(self._conn, REGISTRY_VERSION)
 
@@ -53,17 +102,27 @@ class SqlAppInstanceRepository:
         row = self._conn.execute(
             select(app_instances).where(app_instances.c.app_instance_id == app_instance_id)
         ).first()
-        return AppInstance(row.app_instance_id, row.name, row.state) if row else None
+        return _app_of(row) if row else None
 
     def all(self) -> list[AppInstance]:
         rows = self._conn.execute(select(app_instances).order_by(app_instances.c.created_at))
-        return [AppInstance(row.app_instance_id, row.name, row.state) for row in rows]
+        return [_app_of(row) for row in rows]
+
+    def terminations_due(self, now: float) -> list[AppInstance]:
+        rows = self._conn.execute(
+            select(app_instances).where(app_instances.c.termination_deadline <= now)
+        )
+        return [_app_of(row) for row in rows]
 
     def remove(self, app_instance_id: str) -> None:
+        """Delete the instance with its rules and termination subscriptions."""
+        for table in (dns_rules, traffic_rules, termination_subscriptions):
+            self._conn.execute(delete(table).where(table.c.app_instance_id == app_instance_id))
         self._conn.execute(
             delete(app_instances).where(app_instances.c.app_instance_id == app_instance_id)
         )
         bump(self._conn, REGISTRY_VERSION)
+        bump(self._conn, RULES_VERSION)
 
 
 def _service_values(service: Service) -> dict[str, Any]:
@@ -162,6 +221,11 @@ class SqlServiceRepository:
             conditions.append(c.is_local == query.is_local)
         if query.app_instance_id is not None:
             conditions.append(c.app_instance_id == query.app_instance_id)
+        if query.ready_apps_only:
+            ready = select(app_instances.c.app_instance_id).where(
+                app_instances.c.state == AppState.READY.value
+            )
+            conditions.append(c.app_instance_id.in_(ready))
         statement = select(services).where(*conditions).order_by(c.created_at, c.ser_instance_id)
         return [_service_of(row) for row in self._conn.execute(statement)]
 

@@ -28,6 +28,12 @@ app_instances = Table(
     Column("name", Text, nullable=False),
     Column("state", String(32), nullable=False),
     Column("created_at", Float, nullable=False),
+    Column("managed", Boolean, nullable=False, server_default="1"),
+    Column("app_info", Text, nullable=True),
+    Column("termination_action", String(16), nullable=True),
+    Column("termination_deadline", Float, nullable=True),
+    Column("termination_timeout", Integer, nullable=True),
+    Column("revision", Integer, nullable=False, server_default="1"),
 )
 
 services = Table(
@@ -68,6 +74,57 @@ subscriptions = Table(
     Column("callback_reference", Text, nullable=False),
     Column("criteria", Text, nullable=False),
     Column("expiry_deadline", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+termination_subscriptions = Table(
+    "termination_subscriptions",
+    metadata,
+    Column("subscription_id", Text, primary_key=True),
+    Column(
+        "app_instance_id",
+        Text,
+        ForeignKey("app_instances.app_instance_id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("callback_reference", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+dns_rules = Table(
+    "dns_rules",
+    metadata,
+    Column(
+        "app_instance_id",
+        Text,
+        ForeignKey("app_instances.app_instance_id"),
+        primary_key=True,
+    ),
+    Column("dns_rule_id", Text, primary_key=True),
+    Column("domain_name", Text, nullable=False, index=True),
+    Column("ip_address_type", String(8), nullable=False),
+    Column("ip_address", Text, nullable=False),
+    Column("ttl", BigInteger, nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+traffic_rules = Table(
+    "traffic_rules",
+    metadata,
+    Column(
+        "app_instance_id",
+        Text,
+        ForeignKey("app_instances.app_instance_id"),
+        primary_key=True,
+    ),
+    Column("traffic_rule_id", Text, primary_key=True),
+    Column("priority", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("document", Text, nullable=False),
+    Column("revision", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
 )
 

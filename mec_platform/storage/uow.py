@@ -11,6 +11,11 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 
 from mec_platform.errors import InvalidInput, StorageUnavailable
+from mec_platform.storage.appsupport_repo import (
+    SqlDnsRuleRepository,
+    SqlTerminationSubscriptionRepository,
+    SqlTrafficRuleRepository,
+)
 from mec_platform.storage.engine import SQLITE_BEGIN_OPTION, is_sqlite, sqlite_path
 from mec_platform.storage.outbox_repo import SqlOutboxRepository
 from mec_platform.storage.registry_repo import (
@@ -22,12 +27,15 @@ from mec_platform.storage.write_gate import SqliteWriteGate
 
 
 class SqlUnitOfWork:
-    """A transaction over the registry and outbox tables; rolled back unless committed."""
+    """A transaction over every table of the platform; rolled back unless committed."""
 
     apps: SqlAppInstanceRepository
     services: SqlServiceRepository
     subscriptions: SqlSubscriptionRepository
     outbox: SqlOutboxRepository
+    termination_subscriptions: SqlTerminationSubscriptionRepository
+    dns_rules: SqlDnsRuleRepository
+    traffic_rules: SqlTrafficRuleRepository
 
     def __init__(
         self,
@@ -63,6 +71,9 @@ class SqlUnitOfWork:
         self.services = SqlServiceRepository(conn, now)
         self.subscriptions = SqlSubscriptionRepository(conn, now)
         self.outbox = SqlOutboxRepository(conn)
+        self.termination_subscriptions = SqlTerminationSubscriptionRepository(conn, now)
+        self.dns_rules = SqlDnsRuleRepository(conn, now)
+        self.traffic_rules = SqlTrafficRuleRepository(conn, now)
         return self
 
     def __exit__(

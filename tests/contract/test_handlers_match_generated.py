@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mec_platform.http import service_mgmt
+from mec_platform.http import app_support, service_mgmt
 from mec_platform.http.resolver import handlers_in, request_parameters, snake_case
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,6 +22,7 @@ HEADER_PARAMETERS = {"if_match"}
 
 APIS = [
     ("mec011_service_mgmt", service_mgmt.HANDLER_MODULES),
+    ("mec011_app_support", app_support.HANDLER_MODULES),
 ]
 
 

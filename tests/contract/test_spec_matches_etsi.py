@@ -28,6 +28,12 @@ CASES = [
         "specs/etsi-differences/mec011_service_mgmt.yaml",
         id="mec011-service-mgmt",
     ),
+    pytest.param(
+        "specs/mec011_app_support.yaml",
+        "MEC011_AppSupportAPI.yaml",
+        "specs/etsi-differences/mec011_app_support.yaml",
+        id="mec011-app-support",
+    ),
 ]
 
 

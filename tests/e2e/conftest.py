@@ -25,8 +25,12 @@ class Stack:
     def api(self) -> str:
         return self.server.api
 
-    def add_app(self, name: str) -> str:
-        return add_app(self.env, name)
+    @property
+    def app_api(self) -> str:
+        return self.server.app_api
+
+    def add_app(self, name: str, *options: str) -> str:
+        return add_app(self.env, name, *options)
 
     def restart_worker(self) -> None:
         self.worker = WorkerProcess(self.env).start()

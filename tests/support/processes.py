@@ -48,6 +48,9 @@ def platform_env(data_dir: Path, database_url: str | None = None, **extra: str) 
         MEC_RETRY_BASE_DELAY="0.2",
         MEC_RETRY_MAX_DELAY="1",
         MEC_WORKER_POLL_INTERVAL="0.02",
+        # The data plane needs a DNS port and a network namespace of the test's own: the tests
+        # that exercise it switch it on with both.
+        MEC_DATAPLANE="false",
     )
     env.update(extra)
     return env
@@ -78,6 +81,10 @@ class PlatformProcess:
     def api(self) -> str:
         return f"{self.root}/mec_service_mgmt/v1"
 
+    @property
+    def app_api(self) -> str:
+        return f"{self.root}/mec_app_support/v2"
+
     def start(self) -> PlatformProcess:
         command = [
             sys.executable,
@@ -97,6 +104,17 @@ class PlatformProcess:
 
     def stop(self) -> None:
         stop_group(self.proc)
+
+
+def admin(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run `mec-platform ARGUMENTS` (an admin command) and return its result."""
+    return subprocess.run(
+        [sys.executable, "-m", "mec_platform.cli", *arguments],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
 
 
 class WorkerProcess:
@@ -122,10 +140,10 @@ class WorkerProcess:
         stop_group(self.proc, timeout=40)
 
 
-def add_app(env: dict[str, str], name: str) -> str:
-    """`mec-platform app add NAME` through the real command; returns the new id."""
+def add_app(env: dict[str, str], name: str, *options: str) -> str:
+    """`mec-platform app add NAME [OPTIONS]` through the real command; returns the new id."""
     out = subprocess.run(
-        [sys.executable, "-m", "mec_platform.cli", "app", "add", name],
+        [sys.executable, "-m", "mec_platform.cli", "app", "add", name, *options],
         env=env,
         cwd=REPO,
         check=True,

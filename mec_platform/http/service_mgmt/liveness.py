@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mec_platform.http.service_mgmt.responses import RawResponse, Response, no_content, ok
+from mec_platform.http.responses import RawResponse, Response, no_content, ok
 from mec_platform.registry.model import ServiceState
 from mec_platform.registry.service import ServiceRegistry
 from mec_platform.registry.wire import liveness_to_wire

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from mec_platform.http.service_mgmt.discovery import DiscoveryCache
-from mec_platform.http.service_mgmt.responses import (
+from mec_platform.http.responses import (
     RawResponse,
     Response,
     if_match,
@@ -15,6 +14,7 @@ from mec_platform.http.service_mgmt.responses import (
     ok,
     raw_request,
 )
+from mec_platform.http.service_mgmt.discovery import DiscoveryCache
 from mec_platform.registry.model import LocalityType, ServiceQuery
 from mec_platform.registry.service import ServiceRegistry
 from mec_platform.registry.urls import ResourceUrls

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mec_platform.http.service_mgmt.responses import Response, ok
+from mec_platform.http.responses import Response, ok
 from mec_platform.registry.service import ServiceRegistry
 from mec_platform.registry.wire import transport_to_wire
 

@@ -1,4 +1,4 @@
-"""Response helpers shared by the Service Management handlers (explicit Content-Type)."""
+"""Response helpers shared by the handlers of every API (explicit Content-Type)."""
 
 from __future__ import annotations
 
