@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -63,6 +64,7 @@ class Settings:
     dns_port: int = 5353
     dns_upstreams: tuple[str, ...] = ()
     dns_ttl: int = 30
+    dns_dir_override: Path | None = None
     traffic_rules_enabled: bool = True
     nft_table: str = "mec_platform"
     nft_netns: str | None = None
@@ -81,6 +83,20 @@ class Settings:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
+
+    @property
+    def dns_dir(self) -> Path:
+        """Where the DNS server's files live.
+
+        dnsmasq reads them after dropping root to `nobody`, so every folder on the way must be
+        world-searchable: as root that is /run, not a home directory.
+        """
+        if self.dns_dir_override is not None:
+            return self.dns_dir_override
+        if os.geteuid() == 0:
+            digest = hashlib.sha256(self.database_url.encode()).hexdigest()[:12]
+            return Path("/run/mec-platform") / f"dns-{digest}"
+        return self.data_dir / "dns"
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced (None values are ignored)."""
@@ -121,6 +137,7 @@ class Settings:
                 item.strip() for item in env.get("MEC_DNS_UPSTREAMS", "").split(",") if item.strip()
             ),
             dns_ttl=int(env.get("MEC_DNS_TTL", "30")),
+            dns_dir_override=Path(env["MEC_DNS_DIR"]) if env.get("MEC_DNS_DIR") else None,
             traffic_rules_enabled=_bool(env.get("MEC_TRAFFIC_RULES", "true")),
             nft_table=env.get("MEC_NFT_TABLE", "mec_platform"),
             nft_netns=env.get("MEC_NFT_NETNS") or None,
@@ -158,6 +175,8 @@ class Settings:
         }
         if self.nft_netns:
             env["MEC_NFT_NETNS"] = self.nft_netns
+        if self.dns_dir_override is not None:
+            env["MEC_DNS_DIR"] = str(self.dns_dir_override)
         if self.chrony_socket:
             env["MEC_CHRONY_SOCKET"] = self.chrony_socket
         if self.api_root_override:

@@ -32,7 +32,7 @@ def build_dataplane(platform: Platform) -> tuple[DataPlane, DnsmasqServer | None
     settings = platform.settings
     dns = (
         DnsmasqServer(
-            settings.data_dir / "dns",
+            settings.dns_dir,
             listen_address=settings.dns_listen,
             port=settings.dns_port,
             upstreams=settings.dns_upstreams,

@@ -40,6 +40,8 @@ def run_stack(database_url: str, folder: Path, **settings: str) -> Iterator[Stac
     """Start server and worker with extra MEC_* settings; stop both afterwards."""
     env = platform_env(folder, database_url, **settings)
     server = PlatformProcess(env).start()
+    # Admin commands and the worker build links too: they must know the server's address.
+    env["MEC_API_ROOT"] = server.root
     worker = WorkerProcess(env).start()
     client = httpx.Client(timeout=10)
     running = Stack(env, server, worker, client)

@@ -163,6 +163,12 @@ def test_names_not_ours_are_forwarded_upstream(make_server: Factory) -> None:
     upstream.apply([DnsRecord(name, "198.51.100.7")])
     front = make_server(upstreams=[f"127.0.0.1#{upstream.port}"])
     assert addresses(front, name) == {"198.51.100.7"}
+    assert ask(front, unique("nowhere")) == ("NXDOMAIN", [])  # the upstream's answer
+
+    front.apply([DnsRecord(name, "192.0.2.7")])  # ours hides the upstream's
+    assert addresses(front, name) == {"192.0.2.7"}
+    front.apply([])
+    assert addresses(front, name) == {"198.51.100.7"}
 
 
 def test_a_busy_port_fails_the_start_with_the_log(make_server: Factory) -> None:

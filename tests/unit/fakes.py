@@ -1,10 +1,14 @@
-"""In-memory doubles of our own ports, for unit tests of the registry and the delivery worker.
+"""In-memory doubles of our own ports, for unit tests of the registry, Application Support and
+the delivery worker.
 
 The unit of work works on a private copy of the committed store and publishes it on commit, so
 a use case that raises half-way leaves nothing behind, as a database transaction would. The
 outbox mirrors the semantics of `mec_platform/storage/outbox_repo.py`: only the head (lowest id
 pending message) of each subscription is claimable, claims are leases, results are recorded only
-by the lease owner, and running totals back `stats()`.
+by the lease owner, and running totals back `stats()`. The Application Support repositories
+mirror `registry_repo.py` and `appsupport_repo.py`: removing an application instance takes its
+rules and termination subscriptions along (and, like the foreign keys, refuses while services or
+availability subscriptions still name it), and every rule write moves the rules version.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Any, Self
 
+from mec_platform.appsupport.model import AppState, TerminationSubscription
+from mec_platform.appsupport.rules import DnsRule, RuleState, TrafficRule
 from mec_platform.notifications.model import (
     Attempt,
     DeliveryResult,
@@ -42,6 +48,10 @@ DELIVERED = "delivered_total"
 
 class DuplicateKey(Exception):
     """Raised where the database would report a primary key violation."""
+
+
+class ForeignKeyViolation(Exception):
+    """Raised where the database would refuse a write that breaks a foreign key."""
 
 
 # -- clock and ids --------------------------------------------------------------------------
@@ -114,6 +124,11 @@ class InMemoryStore:
     counters: dict[str, int] = field(default_factory=dict)
     next_message_id: int = 1
     registry_version: int = 0
+    termination_subscriptions: dict[str, TerminationSubscription] = field(default_factory=dict)
+    # Rules are keyed by (app_instance_id, rule id), as the tables' primary keys are.
+    dns_rules: dict[tuple[str, str], DnsRule] = field(default_factory=dict)
+    traffic_rules: dict[tuple[str, str], TrafficRule] = field(default_factory=dict)
+    rules_version: int = 0
 
     def copy(self) -> InMemoryStore:
         # Domain objects are frozen; outbox rows are mutable and copied one by one.
@@ -125,6 +140,10 @@ class InMemoryStore:
             counters=dict(self.counters),
             next_message_id=self.next_message_id,
             registry_version=self.registry_version,
+            termination_subscriptions=dict(self.termination_subscriptions),
+            dns_rules=dict(self.dns_rules),
+            traffic_rules=dict(self.traffic_rules),
+            rules_version=self.rules_version,
         )
 
     def snapshot(self) -> InMemoryStore:
@@ -143,15 +162,48 @@ class InMemoryAppInstanceRepository:
         self._store.apps[app.app_instance_id] = app
         self._store.registry_version += 1
 
+    def update(self, app: AppInstance) -> None:
+        if app.app_instance_id in self._store.apps:
+            self._store.apps[app.app_instance_id] = app
+        self._store.registry_version += 1
+
     def get(self, app_instance_id: str) -> AppInstance | None:
         return self._store.apps.get(app_instance_id)
 
     def all(self) -> list[AppInstance]:
         return list(self._store.apps.values())
 
+    def terminations_due(self, now: float) -> list[AppInstance]:
+        return [
+            app
+            for app in self._store.apps.values()
+            if app.termination is not None and app.termination.deadline <= now
+        ]
+
     def remove(self, app_instance_id: str) -> None:
-        self._store.apps.pop(app_instance_id, None)
-        self._store.registry_version += 1
+        """Delete the instance with its rules and termination subscriptions."""
+        store = self._store
+        referenced = [
+            s.ser_instance_id
+            for s in store.services.values()
+            if s.app_instance_id == app_instance_id
+        ] + [
+            s.subscription_id
+            for s in store.subscriptions.values()
+            if s.app_instance_id == app_instance_id
+        ]
+        if referenced:  # services.app_instance_id and subscriptions.app_instance_id are FKs
+            raise ForeignKeyViolation(f"{app_instance_id} is still referenced: {referenced}")
+        for key in [key for key in store.dns_rules if key[0] == app_instance_id]:
+            del store.dns_rules[key]
+        for key in [key for key in store.traffic_rules if key[0] == app_instance_id]:
+            del store.traffic_rules[key]
+        for sub in list(store.termination_subscriptions.values()):
+            if sub.app_instance_id == app_instance_id:
+                del store.termination_subscriptions[sub.subscription_id]
+        store.apps.pop(app_instance_id, None)
+        store.registry_version += 1
+        store.rules_version += 1
 
 
 class InMemoryServiceRepository:
@@ -177,7 +229,15 @@ class InMemoryServiceRepository:
         self._store.registry_version += 1
 
     def query(self, query: ServiceQuery) -> list[Service]:
-        return [service for service in self._store.services.values() if query.matches(service)]
+        return [
+            service
+            for service in self._store.services.values()
+            if query.matches(service) and (not query.ready_apps_only or self._ready(service))
+        ]
+
+    def _ready(self, service: Service) -> bool:
+        app = self._store.apps.get(service.app_instance_id)
+        return app is not None and app.state is AppState.READY
 
     def version(self) -> int:
         return self._store.registry_version
@@ -344,6 +404,117 @@ class InMemoryOutboxRepository:
         self._store.counters[name] = self._store.counters.get(name, 0) + 1
 
 
+# -- Application Support repositories -------------------------------------------------------
+class InMemoryTerminationSubscriptionRepository:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def add(self, subscription: TerminationSubscription) -> None:
+        if subscription.subscription_id in self._store.termination_subscriptions:
+            raise DuplicateKey(subscription.subscription_id)
+        if subscription.app_instance_id not in self._store.apps:
+            raise ForeignKeyViolation(subscription.app_instance_id)
+        self._store.termination_subscriptions[subscription.subscription_id] = subscription
+
+    def get(self, subscription_id: str) -> TerminationSubscription | None:
+        return self._store.termination_subscriptions.get(subscription_id)
+
+    def list_for_app(self, app_instance_id: str) -> list[TerminationSubscription]:
+        return [
+            sub
+            for sub in self._store.termination_subscriptions.values()
+            if sub.app_instance_id == app_instance_id
+        ]
+
+    def remove(self, subscription_id: str) -> None:
+        self._store.termination_subscriptions.pop(subscription_id, None)
+
+
+def _same_domain(stored: str, wanted: str) -> bool:
+    """The SQL adapter's comparison: case-insensitive, a trailing dot does not count."""
+    return stored.lower().rstrip(".") == wanted.lower().rstrip(".")
+
+
+class InMemoryDnsRuleRepository:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def add(self, app_instance_id: str, rule: DnsRule) -> None:
+        key = (app_instance_id, rule.dns_rule_id)
+        if key in self._store.dns_rules:
+            raise DuplicateKey(key)
+        if app_instance_id not in self._store.apps:
+            raise ForeignKeyViolation(app_instance_id)
+        self._store.dns_rules[key] = rule
+        self._store.rules_version += 1
+
+    def update(self, app_instance_id: str, rule: DnsRule) -> None:
+        key = (app_instance_id, rule.dns_rule_id)
+        if key in self._store.dns_rules:
+            self._store.dns_rules[key] = rule
+        self._store.rules_version += 1
+
+    def get(self, app_instance_id: str, dns_rule_id: str) -> DnsRule | None:
+        return self._store.dns_rules.get((app_instance_id, dns_rule_id))
+
+    def list_for_app(self, app_instance_id: str) -> list[DnsRule]:
+        rules = [rule for (app, _), rule in self._store.dns_rules.items() if app == app_instance_id]
+        return sorted(rules, key=lambda rule: rule.dns_rule_id)
+
+    def active(self) -> list[tuple[str, DnsRule]]:
+        active = [
+            (app, rule)
+            for (app, _), rule in self._store.dns_rules.items()
+            if rule.state is RuleState.ACTIVE
+        ]
+        return sorted(active, key=lambda item: (item[1].domain_name, item[0], item[1].dns_rule_id))
+
+    def active_for_domain(self, domain_name: str) -> list[tuple[str, DnsRule]]:
+        return [
+            (app, rule)
+            for app, rule in self.active()
+            if _same_domain(rule.domain_name, domain_name)
+        ]
+
+    def version(self) -> int:
+        return self._store.rules_version
+
+
+class InMemoryTrafficRuleRepository:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def add(self, app_instance_id: str, rule: TrafficRule) -> None:
+        key = (app_instance_id, rule.traffic_rule_id)
+        if key in self._store.traffic_rules:
+            raise DuplicateKey(key)
+        if app_instance_id not in self._store.apps:
+            raise ForeignKeyViolation(app_instance_id)
+        self._store.traffic_rules[key] = rule
+        self._store.rules_version += 1
+
+    def update(self, app_instance_id: str, rule: TrafficRule) -> None:
+        key = (app_instance_id, rule.traffic_rule_id)
+        if key in self._store.traffic_rules:
+            self._store.traffic_rules[key] = rule
+        self._store.rules_version += 1
+
+    def get(self, app_instance_id: str, traffic_rule_id: str) -> TrafficRule | None:
+        return self._store.traffic_rules.get((app_instance_id, traffic_rule_id))
+
+    def list_for_app(self, app_instance_id: str) -> list[TrafficRule]:
+        rules = [r for (app, _), r in self._store.traffic_rules.items() if app == app_instance_id]
+        return sorted(rules, key=lambda rule: (rule.priority, rule.traffic_rule_id))
+
+    def active(self) -> list[tuple[str, TrafficRule]]:
+        active = [
+            (app, rule)
+            for (app, _), rule in self._store.traffic_rules.items()
+            if rule.state is RuleState.ACTIVE
+        ]
+        return sorted(active, key=lambda item: (item[1].priority, item[0], item[1].traffic_rule_id))
+
+
 # -- unit of work ---------------------------------------------------------------------------
 class InMemoryUnitOfWork:
     """A transaction on a copy of the committed store; `commit` publishes the copy."""
@@ -352,6 +523,9 @@ class InMemoryUnitOfWork:
     services: InMemoryServiceRepository
     subscriptions: InMemorySubscriptionRepository
     outbox: InMemoryOutboxRepository
+    termination_subscriptions: InMemoryTerminationSubscriptionRepository
+    dns_rules: InMemoryDnsRuleRepository
+    traffic_rules: InMemoryTrafficRuleRepository
 
     def __init__(self, factory: InMemoryUnitOfWorkFactory, write: bool) -> None:
         self._factory = factory
@@ -370,6 +544,9 @@ class InMemoryUnitOfWork:
         self.services = InMemoryServiceRepository(work)
         self.subscriptions = InMemorySubscriptionRepository(work)
         self.outbox = InMemoryOutboxRepository(work, self._factory.fail_enqueue)
+        self.termination_subscriptions = InMemoryTerminationSubscriptionRepository(work)
+        self.dns_rules = InMemoryDnsRuleRepository(work)
+        self.traffic_rules = InMemoryTrafficRuleRepository(work)
         self._factory.opened.append(self)
         return self
 
@@ -392,7 +569,7 @@ class InMemoryUnitOfWork:
 
 
 class InMemoryUnitOfWorkFactory:
-    """Implements `UnitOfWorkFactory`; `store` is the committed state tests inspect."""
+    """Implements both unit-of-work factory ports; `store` is the committed state to inspect."""
 
     def __init__(self) -> None:
         self.store = InMemoryStore()
