@@ -35,7 +35,8 @@ ENV PATH=/opt/mec-platform/bin:$PATH \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     MEC_DATA_DIR=/var/lib/mec-platform \
     MEC_DATABASE_URL=sqlite:////var/lib/mec-platform/mec.db \
-    MEC_SPECS_DIR=/usr/share/mec-platform/specs
+    MEC_SPECS_DIR=/usr/share/mec-platform/specs \
+    MEC_DNS_LISTEN=0.0.0.0
 
 # Fixed uid/gid 10001 (user `mec`) so volume ownership stays stable across rebuilds,
 # and numeric in USER so runtimes can verify "non-root" without reading /etc/passwd.
@@ -43,6 +44,15 @@ RUN groupadd --system --gid 10001 mec \
     && useradd --system --uid 10001 --gid mec \
         --home-dir /var/lib/mec-platform --no-create-home --shell /usr/sbin/nologin mec \
     && install -d -o mec -g mec -m 0750 /var/lib/mec-platform
+
+# The data plane: dnsmasq serves ACTIVE DNS rules; nftables and iproute2 enforce traffic rules
+# when the container runs as root with NET_ADMIN and MEC_TRAFFIC_RULES=true (as uid 10001 the
+# platform refuses ACTIVE traffic rules with 409). Debian's stable packages follow security
+# updates, so they are not pinned.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends dnsmasq-base nftables iproute2 \
+    && rm -rf /var/lib/apt/lists/*
 
 # --no-index: everything comes from the builder's wheelhouse, nothing from the network.
 RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
@@ -56,7 +66,7 @@ COPY specs/ /usr/share/mec-platform/specs/
 USER 10001:10001
 WORKDIR /var/lib/mec-platform
 VOLUME ["/var/lib/mec-platform"]
-EXPOSE 8080
+EXPOSE 8080 5353/udp 5353/tcp
 
 # slim images have no curl: probe /healthz with the venv's Python (urlopen raises,
 # hence exits non-zero, on connection errors and on any non-2xx status).

@@ -138,7 +138,10 @@ class Settings:
             ),
             dns_ttl=int(env.get("MEC_DNS_TTL", "30")),
             dns_dir_override=Path(env["MEC_DNS_DIR"]) if env.get("MEC_DNS_DIR") else None,
-            traffic_rules_enabled=_bool(env.get("MEC_TRAFFIC_RULES", "true")),
+            # nftables needs root; without it traffic rules cannot take effect, so say so.
+            traffic_rules_enabled=_bool(
+                env.get("MEC_TRAFFIC_RULES", "true" if os.geteuid() == 0 else "false")
+            ),
             nft_table=env.get("MEC_NFT_TABLE", "mec_platform"),
             nft_netns=env.get("MEC_NFT_NETNS") or None,
             chrony_socket=env.get("MEC_CHRONY_SOCKET") or None,

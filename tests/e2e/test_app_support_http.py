@@ -71,7 +71,8 @@ def test_registration_lifecycle(shared_stack: Stack) -> None:
     app = created["appInstanceId"]
     url = f"{stack.app_api}/registrations/{app}"
     assert stack.http.get(url).json() == created
-    assert stack.http.get(f"{stack.server.root}/mec_app_support/v1/registrations/{app}").json() == created
+    old_base = f"{stack.server.root}/mec_app_support/v1"
+    assert stack.http.get(f"{old_base}/registrations/{app}").json() == created
 
     updated = stack.http.put(url, json={"appName": "camera", "appProvider": "acme-2"})
     assert updated.status_code == 204 and not updated.content

@@ -150,22 +150,20 @@ def make_env(require_ready: bool = False, **options: Any) -> Env:
         require_ready=require_ready,
     )
     urls = AppSupportUrls(API_ROOT)
-    env = Env(uows, clock, urls, registry, None, TerminationSubscriptions(uows, clock, ids))  # type: ignore[arg-type]
-
-    def check(rules: Sequence[TrafficRule]) -> None:
-        env.checked.append(list(rules))
-
-    env.apps = AppSupport(
+    dataplane: list[int] = []
+    checked: list[list[TrafficRule]] = []
+    apps = AppSupport(
         uows,
         registry,
         urls,
         clock,
         ids,
         AppSupportOptions(**options),
-        notify_dataplane=lambda: env.dataplane.append(1),
-        check_rules=check,
+        notify_dataplane=lambda: dataplane.append(1),
+        check_rules=lambda rules: checked.append(list(rules)),
     )
-    return env
+    subs = TerminationSubscriptions(uows, clock, ids)
+    return Env(uows, clock, urls, registry, apps, subs, dataplane, checked)
 
 
 @pytest.fixture
@@ -412,8 +410,9 @@ def test_registration_of_unknown_or_unregistered_instance_is_not_found(env: Env)
 
 def _populate(env: Env, app_id: str) -> tuple[Service, str, str, str]:
     """A service, an own availability subscription and a termination subscription."""
-    service = env.service(app_id)
-    watcher = env.watcher(FilteringCriteria(ser_names=(service.ser_name,)))
+    name = uid("svc")
+    watcher = env.watcher(FilteringCriteria(ser_names=(name,)))
+    service = env.service(app_id, name)
     own = env.registry.subscribe(app_id, "http://app.test/avail", FilteringCriteria())
     env.service(app_id)  # queues a message for `own`, which must be dropped with it
     term = env.subs.subscribe(app_id, "http://app.test/term")
@@ -514,7 +513,7 @@ def test_confirmations_are_rate_limited_per_application() -> None:
         env.apps.confirm_ready(app_id, "READY")
 
 
-def test_rate_limited_confirm_termination(env: Env) -> None:
+def test_rate_limited_confirm_termination() -> None:
     env = make_env(confirm_limit=2, confirm_window=5.0)
     app_id = env.managed()
     for _ in range(2):
@@ -537,7 +536,7 @@ def test_without_gating_services_are_visible_before_ready(env: Env) -> None:
     assert env.changes(watcher) == [(service.ser_instance_id, "ADDED")]
 
 
-def test_gated_services_of_a_not_ready_app_are_hidden(gated: Gated) -> None:
+def test_gated_services_of_a_not_ready_app_are_hidden(gated: Env) -> None:
     watcher = gated.watcher()
     app_id = gated.managed()
     service = gated.service(app_id)
@@ -550,7 +549,7 @@ def test_gated_services_of_a_not_ready_app_are_hidden(gated: Gated) -> None:
     assert gated.registry.discover(ServiceQuery(app_instance_id=app_id)) == [service]
 
 
-def test_gated_confirm_ready_announces_and_publishes(gated: Gated) -> None:
+def test_gated_confirm_ready_announces_and_publishes(gated: Env) -> None:
     app_id = gated.managed()
     services = [gated.service(app_id), gated.service(app_id)]
     watcher = gated.watcher()
@@ -564,7 +563,7 @@ def test_gated_confirm_ready_announces_and_publishes(gated: Gated) -> None:
     assert gated.changes(watcher)[-1] == (later.ser_instance_id, "ADDED")
 
 
-def test_gated_stop_hides_the_app_again(gated: Gated) -> None:
+def test_gated_stop_hides_the_app_again(gated: Env) -> None:
     app_id = gated.managed()
     service = gated.service(app_id)
     gated.apps.confirm_ready(app_id, "READY")
@@ -574,9 +573,6 @@ def test_gated_stop_hides_the_app_again(gated: Gated) -> None:
     gated.service(app_id)
     assert gated.registry.discover(ServiceQuery()) == []
     assert len(gated.changes(watcher)) == 1
-
-
-Gated = Env
 
 
 # -- termination ----------------------------------------------------------------------------
@@ -670,9 +666,7 @@ def test_confirmed_termination_removes_the_instance(env: Env) -> None:
     assert store.dns_rules == {} and store.traffic_rules == {}
     assert store.termination_subscriptions == {}
     # The notification nobody needs any more is not sent.
-    assert [row.state for row in env.uows.messages(term.subscription_id)] == [
-        DeliveryState.DROPPED
-    ]
+    assert [row.state for row in env.uows.messages(term.subscription_id)] == [DeliveryState.DROPPED]
     assert env.changes(watcher) == [(service.ser_instance_id, "REMOVED")]
     assert env.apps.finish_due_terminations() == 0
 
