@@ -12,8 +12,6 @@ deregister; subscribe, read, unsubscribe) on the spec the server publishes.
 
 from __future__ import annotations
 
-import zlib
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,39 +19,29 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, settings
-from hypothesis.errors import Flaky
-from schemathesis import Case, GenerationMode, Response
+from schemathesis import Case, Response
 from schemathesis.core.parameters import ParameterLocation
-from schemathesis.errors import FailureGroup
 
+from tests.fuzz.support import (
+    CHECKS,
+    STATEFUL_CHECKS,
+    CallLog,
+    add_links,
+    choose,
+    config,
+    id_from_location,
+    link,
+    run_link_chains,
+    valid_part,
+    validate,
+)
 from tests.support.processes import REPO, PlatformProcess, add_app, platform_env
 
 pytestmark = pytest.mark.e2e
 
 SPEC = REPO / "specs" / "mec011_service_mgmt.yaml"
-SEED = 11_011
-MAX_EXAMPLES = 50
-STATEFUL_SCENARIOS = 60
-STATEFUL_STEPS = 8
 SERVICES_PER_APP = 8
 SUBSCRIPTIONS_PER_APP = 6
-
-# `positive_data_acceptance` stays off: the API has cross-field rules the schema cannot state (one
-# of transportId/transportInfo, exclusive filters, heartbeats only ACTIVE), so some schema-valid
-# requests are rightly refused with 400.
-CHECKS = (
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_schema_conformance",
-    "response_headers_conformance",
-    "negative_data_rejection",
-    "missing_required_header",
-    "unsupported_method",
-)
-# Along links: a deleted resource must be gone, a created one must be there.
-STATEFUL_CHECKS = (*CHECKS, "use_after_free", "ensure_resource_availability")
 
 OWN_TRANSPORT: dict[str, Any] = {
     "id": "own",
@@ -68,91 +56,44 @@ ENDPOINT_KINDS = ("uris", "fqdn", "addresses", "alternative")
 EXCLUSIVE_FILTERS = ("serInstanceIds", "serNames", "serCategories")
 
 
-def _config(
-    checks: tuple[str, ...], base_url: str | None = None, stateful: bool = False
-) -> schemathesis.Config:
-    """Seeded valid and invalid data, only `checks`, no shrinking, exact curl lines."""
-    project: dict[str, Any] = {
-        "seed": SEED,
-        "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
-        "request-timeout": 10,
-        "output": {"sanitization": {"enabled": False}},
-        # Shrinking replays cases against a server whose state has moved on: flaky, not smaller.
-        "generation": {
-            "mode": "all",
-            "max-examples": MAX_EXAMPLES,
-            "database": "none",
-            "no-shrink": True,
-        },
-        "checks": {"enabled": False, **{name: {"enabled": True} for name in checks}},
-    }
-    if base_url:
-        project["base-url"] = base_url
-    if stateful:
-        # Only the links `_add_links` declares, and valid data: invalid data is fuzzed per request.
-        project["phases"] = {
-            "stateful": {"inference": {"algorithms": []}, "generation": {"mode": "positive"}}
-        }
-    return schemathesis.Config.from_dict(project)
-
-
-def _choose(value: object, options: list[str]) -> str | None:
-    """Deterministically keep one generated value in four and map the others onto `options`."""
-    digest = zlib.crc32(repr(value).encode())
-    if not options or digest % 4 == 0:
-        return None
-    return options[(digest // 4) % len(options)]
-
-
-def _id_from_location(response: Response) -> str | None:
-    location = response.headers.get("location")
-    return location[0].rstrip("/").rsplit("/", 1)[-1] if location else None
-
-
 @dataclass
 class LiveIds:
     """Ids that exist on the server, kept current from the responses schemathesis receives."""
 
     services: dict[str, list[str]] = field(default_factory=dict)
     subscriptions: dict[str, list[str]] = field(default_factory=dict)
-    calls: Counter[tuple[str, int]] = field(default_factory=Counter)
+    log: CallLog = field(default_factory=CallLog)
 
     def steer(self, case: Case[Any], resources: bool = True) -> None:
         """Point path ids at live apps (and resources) unless the path is the invalid part."""
-        meta = case.meta
-        path = meta.components.get(ParameterLocation.PATH) if meta else None
-        if path is None or path.mode is GenerationMode.NEGATIVE:
+        if not valid_part(case, ParameterLocation.PATH):
             return
         params = dict(case.path_parameters)
         app = params.get("appInstanceId")
         if app is not None and app not in self.services:
-            app = params["appInstanceId"] = _choose(app, list(self.services)) or app
+            app = params["appInstanceId"] = choose(app, list(self.services)) or app
         for name, pool in (("serviceId", self.services), ("subscriptionId", self.subscriptions)):
             value = params.get(name) if resources else None
             options = pool.get(app, []) if app else [i for ids in pool.values() for i in ids]
             if value is not None and value not in options:
-                params[name] = _choose(value, options) or value
+                params[name] = choose(value, options) or value
         if params != case.path_parameters:
             case.path_parameters = params
 
     def record(self, case: Case[Any], response: Response) -> None:
         """Count the call and track the resources it created or deleted."""
-        self.calls[(f"{case.method.upper()} {case.path}", response.status_code)] += 1
+        self.log.count(case, response)
         app = case.path_parameters.get("appInstanceId")
         pool = self.subscriptions if "/subscriptions" in case.path else self.services
         if app not in pool:
             return
-        if response.status_code == 201 and (new_id := _id_from_location(response)):
+        if response.status_code == 201 and (new_id := id_from_location(response)):
             pool[app].append(new_id)
         if case.method.upper() == "DELETE" and response.status_code == 204:
             params = case.path_parameters
             gone = params.get("subscriptionId") or params.get("serviceId")
             if gone in pool[app]:
                 pool[app].remove(gone)
-
-    def summary(self) -> str:
-        lines = [f"  {op} -> {status}: {n}" for (op, status), n in sorted(self.calls.items())]
-        return "\n".join([f"{sum(self.calls.values())} requests", *lines])
 
 
 def _acceptable(case: Case[Any]) -> None:
@@ -226,27 +167,14 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
                 app = add_app(env, name)
                 ids.services[app], ids.subscriptions[app] = _seed(client, app)
         yield server, ids
-        print(f"\nschemathesis traffic against {server.api}: {ids.summary()}")
+        print(f"\nschemathesis traffic against {server.api}: {ids.log.summary()}")
     finally:
         server.stop()
 
 
-def _validate(case: Case[Any], response: Response, **kwargs: Any) -> None:
-    """Run the configured checks; the error names the operation, the failures and a curl line."""
-    try:
-        case.validate_response(response, **kwargs)
-    except FailureGroup as failures:
-        # The generated items share one node id on pytest 9.2, so the message names the operation
-        # (and the method actually sent, for the undeclared-method cases).
-        label = case.operation.label
-        if case.method.upper() != case.operation.method.upper():
-            label = f"{label} sent as {case.method.upper()}"
-        raise AssertionError(f"{label}: {failures.message}") from None
-
-
 # Loaded from the file at import time: pytest needs the operations to collect one test each, and
 # the lazy `schemathesis.pytest.from_fixture` loader breaks on pytest 9.2 (`Node._nodeid` is gone).
-schema = schemathesis.openapi.from_path(SPEC, config=_config(CHECKS))
+schema = schemathesis.openapi.from_path(SPEC, config=config(CHECKS))
 
 
 @schema.parametrize()
@@ -255,14 +183,10 @@ def test_every_operation_answers_as_documented(case: Case[Any], platform: Platfo
     ids.steer(case)
     response = case.call(base_url=server.api)
     ids.record(case, response)
-    _validate(case, response)
+    validate(case, response)
 
 
-def _link(operation_id: str, parameters: dict[str, str], **extra: str) -> dict[str, Any]:
-    return {"operationId": operation_id, "parameters": parameters, **extra}
-
-
-def _add_links(raw: dict[str, Any]) -> dict[str, Any]:
+def _with_links(raw: dict[str, Any]) -> dict[str, Any]:
     """OpenAPI links between the operations, added on the test side (the spec declares none).
 
     None into the liveness resource: it exists only for services that send heartbeats, and
@@ -281,78 +205,41 @@ def _add_links(raw: dict[str, Any]) -> dict[str, Any]:
     etag = {"header.If-Match": "$response.header.ETag"}
     links = {
         ("/applications/{appInstanceId}/services", "post", "201"): {
-            "Read": _link(read, created),
-            "Discover": _link("ServicesGETServiceid", {"serviceId": created["serviceId"]}),
-            "Update": _link(update, {**created, **etag}, requestBody="$response.body"),
-            "Deregister": _link(deregister, created),
+            "Read": link(read, created),
+            "Discover": link("ServicesGETServiceid", {"serviceId": created["serviceId"]}),
+            "Update": link(update, {**created, **etag}, requestBody="$response.body"),
+            "Deregister": link(deregister, created),
         },
         ("/applications/{appInstanceId}/services/{serviceId}", "put", "200"): {
-            "Read": _link(read, same),
-            "Deregister": _link(deregister, same),
+            "Read": link(read, same),
+            "Deregister": link(deregister, same),
         },
         ("/applications/{appInstanceId}/services/{serviceId}", "delete", "204"): {
-            "Read": _link(read, same),
+            "Read": link(read, same),
         },
         ("/applications/{appInstanceId}/subscriptions", "post", "201"): {
-            "Read": _link(read_subscription, subscribed),
-            "Unsubscribe": _link(unsubscribe, subscribed),
+            "Read": link(read_subscription, subscribed),
+            "Unsubscribe": link(unsubscribe, subscribed),
         },
         ("/applications/{appInstanceId}/subscriptions/{subscriptionId}", "delete", "204"): {
-            "Read": _link(read_subscription, same_subscription),
+            "Read": link(read_subscription, same_subscription),
         },
     }
-    for (path, method, status), targets in links.items():
-        raw["paths"][path][method]["responses"][status]["links"] = targets
-    return raw
+    return add_links(raw, links)
 
 
 def test_stateful_link_chains(platform: Platform) -> None:
     server, ids = platform
     raw = httpx.get(f"{server.api}/openapi.json", timeout=10).json()
-    config = _config(STATEFUL_CHECKS, base_url=server.api, stateful=True)
-    served = schemathesis.openapi.from_dict(_add_links(raw), config=config)
+    served = schemathesis.openapi.from_dict(
+        _with_links(raw), config=config(STATEFUL_CHECKS, base_url=server.api, stateful=True)
+    )
 
-    failures: list[str] = []
-    scenarios = Counter[str]()
+    def before_call(case: Case[Any]) -> None:
+        # Resource ids come from the links; steering them to ids that other scenarios create
+        # and delete would make a replayed scenario take a different path.
+        ids.steer(case, resources=False)
+        _acceptable(case)
 
-    class SteeredMachine(served.as_state_machine()):  # type: ignore[misc]
-        """The link chains, with ids steered, bodies made acceptable and calls counted."""
-
-        def setup(self) -> None:
-            scenarios["started"] += 1
-
-        def before_call(self, case: Case[Any]) -> None:
-            # Resource ids come from the links; steering them to ids that other scenarios create
-            # and delete would make a replayed scenario take a different path.
-            ids.steer(case, resources=False)
-            _acceptable(case)
-
-        def after_call(self, response: Response, case: Case[Any]) -> None:
-            super().after_call(response, case)
-            ids.record(case, response)
-
-        def validate_response(self, response: Response, case: Case[Any], **kwargs: Any) -> None:
-            try:
-                _validate(case, response, transport_kwargs=kwargs or None, recorder=self.recorder)
-            except AssertionError as failure:
-                failures.append(str(failure))
-                raise
-
-    try:
-        SteeredMachine.run(
-            settings=settings(
-                max_examples=STATEFUL_SCENARIOS,
-                stateful_step_count=STATEFUL_STEPS,
-                derandomize=True,
-                database=None,
-                deadline=None,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-            )
-        )
-    except Flaky:
-        # A live server does not answer a replayed scenario as before (resources were created and
-        # deleted since), which Hypothesis reports as flaky data; what counts is what failed.
-        if failures:
-            pytest.fail("\n\n".join(failures), pytrace=False)
-    print(f"\nstateful scenarios run: {scenarios['started']}")
+    scenarios = run_link_chains(served, before_call, ids.record)
+    print(f"\nstateful scenarios run: {scenarios}")
