@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import uuid
@@ -95,6 +96,9 @@ def test_dns_rule_resolves_while_active(dns_stack: tuple[Stack, int]) -> None:
         f"{stack.app_api}/applications/{rival}/dns_rules/web", json=dns_body(name, "ACTIVE")
     )
     assert taken.status_code == 409
+    # dnsmasq dies: the data plane starts it again with the rules in force.
+    subprocess.run(["pkill", "-KILL", "-f", f"dnsmasq .*--port={port} "], check=True)
+    wait_until(lambda: resolve(port, name) == {"10.20.30.40"}, timeout=10)
     # The application goes away: its names stop resolving.
     assert admin(stack.env, "app", "remove", app).returncode == 0
     wait_until(lambda: resolve(port, name) == frozenset(), timeout=1)
