@@ -83,7 +83,7 @@ def applications_dnsrules_get_appinstanceid_dnsruleid(app_instance_id, dns_rule_
 def applications_dnsrules_put_appinstanceid_dnsruleid(app_instance_id, dns_rule_id, body, if_match=None):  # noqa: E501
     """Update a DNS rule
 
-    Replaces the DNS rule, typically to switch its &#x60;state&#x60; between &#x60;ACTIVE&#x60; and &#x60;INACTIVE&#x60;. Send the representation you read with your changes; &#x60;dnsRuleId&#x60; must equal the one in the path. Pass the &#x60;ETag&#x60; you read in &#x60;If-Match&#x60; so that a rule changed in the meantime is not overwritten: a stale value gives &#x60;412&#x60;.  # noqa: E501
+    Replaces the DNS rule, typically to switch its &#x60;state&#x60; between &#x60;ACTIVE&#x60; and &#x60;INACTIVE&#x60;. Send the representation you read with your changes; &#x60;dnsRuleId&#x60; must equal the one in the path. An &#x60;ACTIVE&#x60; rule may not claim a domain name that another application&#39;s &#x60;ACTIVE&#x60; rule serves (&#x60;409&#x60;). Pass the &#x60;ETag&#x60; you read in &#x60;If-Match&#x60; so that a rule changed in the meantime is not overwritten: a stale value gives &#x60;412&#x60;.  # noqa: E501
 
     :param app_instance_id: Identifier of the app instance (its &#x60;AppInfo.appInstanceId&#x60;).
     :type app_instance_id: str
@@ -194,7 +194,7 @@ def applications_trafficrules_get_appinstanceid_trafficruleid(app_instance_id, t
 def applications_trafficrules_put_appinstanceid_trafficruleid(app_instance_id, traffic_rule_id, body, if_match=None):  # noqa: E501
     """Update a traffic rule
 
-    Replaces the traffic rule, typically to switch its &#x60;state&#x60; between &#x60;ACTIVE&#x60; and &#x60;INACTIVE&#x60;. Send the representation you read with your changes; &#x60;trafficRuleId&#x60; must equal the one in the path. A rule this MEC host cannot enforce is refused with &#x60;400&#x60;. Pass the &#x60;ETag&#x60; you read in &#x60;If-Match&#x60; so that a rule changed in the meantime is not overwritten: a stale value gives &#x60;412&#x60;.  # noqa: E501
+    Replaces the traffic rule, typically to switch its &#x60;state&#x60; between &#x60;ACTIVE&#x60; and &#x60;INACTIVE&#x60;. Send the representation you read with your changes; &#x60;trafficRuleId&#x60; must equal the one in the path. A rule this MEC host cannot enforce is refused with &#x60;400&#x60;; making a rule &#x60;ACTIVE&#x60; while this host&#39;s packet filter is switched off is refused with &#x60;409&#x60;. Pass the &#x60;ETag&#x60; you read in &#x60;If-Match&#x60; so that a rule changed in the meantime is not overwritten: a stale value gives &#x60;412&#x60;.  # noqa: E501
 
     :param app_instance_id: Identifier of the app instance (its &#x60;AppInfo.appInstanceId&#x60;).
     :type app_instance_id: str

@@ -147,8 +147,8 @@ class NtpServers(Model):
             raise ValueError("Invalid value for `min_polling_interval`, must not be `None`")  # noqa: E501
         if min_polling_interval is not None and min_polling_interval > 17:  # noqa: E501
             raise ValueError("Invalid value for `min_polling_interval`, must be a value less than or equal to `17`")  # noqa: E501
-        if min_polling_interval is not None and min_polling_interval < 4:  # noqa: E501
-            raise ValueError("Invalid value for `min_polling_interval`, must be a value greater than or equal to `4`")  # noqa: E501
+        if min_polling_interval is not None and min_polling_interval < 3:  # noqa: E501
+            raise ValueError("Invalid value for `min_polling_interval`, must be a value greater than or equal to `3`")  # noqa: E501
 
         self._min_polling_interval = min_polling_interval
 
@@ -176,8 +176,8 @@ class NtpServers(Model):
             raise ValueError("Invalid value for `max_polling_interval`, must not be `None`")  # noqa: E501
         if max_polling_interval is not None and max_polling_interval > 17:  # noqa: E501
             raise ValueError("Invalid value for `max_polling_interval`, must be a value less than or equal to `17`")  # noqa: E501
-        if max_polling_interval is not None and max_polling_interval < 4:  # noqa: E501
-            raise ValueError("Invalid value for `max_polling_interval`, must be a value greater than or equal to `4`")  # noqa: E501
+        if max_polling_interval is not None and max_polling_interval < 3:  # noqa: E501
+            raise ValueError("Invalid value for `max_polling_interval`, must be a value greater than or equal to `3`")  # noqa: E501
 
         self._max_polling_interval = max_polling_interval
 
