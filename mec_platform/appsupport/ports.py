@@ -40,6 +40,14 @@ class DnsRuleRepository(Protocol):
         """Changes whenever any DNS or traffic rule changes (the data plane's cue)."""
         ...
 
+    def applied_version(self) -> int:
+        """The rules version the data plane last put in force (0 if never)."""
+        ...
+
+    def record_applied(self, version: int) -> None: ...
+
+    def count_active(self) -> int: ...
+
 
 class TrafficRuleRepository(Protocol):
     """Traffic rules per application instance."""
@@ -53,6 +61,8 @@ class TrafficRuleRepository(Protocol):
     def list_for_app(self, app_instance_id: str) -> list[TrafficRule]: ...
 
     def active(self) -> list[tuple[str, TrafficRule]]: ...
+
+    def count_active(self) -> int: ...
 
 
 class AppSupportUnitOfWork(UnitOfWork, Protocol):

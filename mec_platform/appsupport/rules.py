@@ -260,7 +260,7 @@ def parse_protocol(value: str, where: str) -> int:
     text = value.strip().lower()
     if text in PROTOCOLS:
         return PROTOCOLS[text]
-    if text.isdigit() and int(text) <= 255:
+    if text.isdecimal() and int(text) <= 255:
         return int(text)
     raise InvalidInput(
         f"{where}: '{value}' is not a protocol (a name such as TCP, UDP, ICMP or a number 0-255)"

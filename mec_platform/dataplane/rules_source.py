@@ -24,6 +24,12 @@ class UnitOfWorkRulesSource:
             for _app, rule in active
         ]
 
+    def record_applied(self, version: int) -> None:
+        """Publish the version in force (metrics compare it with the current one)."""
+        with self._uows(write=True) as uow:
+            uow.dns_rules.record_applied(version)
+            uow.commit()
+
     def packet_rules(self) -> list[PacketRule]:
         with self._uows() as uow:
             active = uow.traffic_rules.active()

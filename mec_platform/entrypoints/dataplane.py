@@ -46,7 +46,8 @@ def build_dataplane(platform: Platform) -> tuple[DataPlane, DnsmasqServer | None
         if settings.traffic_rules_enabled
         else None
     )
-    return DataPlane(UnitOfWorkRulesSource(platform.uows), dns, packet_filter), dns
+    source = UnitOfWorkRulesSource(platform.uows)
+    return DataPlane(source, dns, packet_filter, on_applied=source.record_applied), dns
 
 
 def _step(dataplane: DataPlane, dns: DnsmasqServer | None) -> None:

@@ -24,7 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mec_platform.registry.ports import UnitOfWorkFactory
+from mec_platform.appsupport.ports import AppSupportUnitOfWorkFactory
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -70,7 +70,7 @@ class RequestMetricsMiddleware:
 class RegistryCollector(Collector):
     """Figures read from the database at scrape time."""
 
-    def __init__(self, uows: UnitOfWorkFactory) -> None:
+    def __init__(self, uows: AppSupportUnitOfWorkFactory) -> None:
         self._uows = uows
 
     def collect(self) -> Iterator[Metric]:
@@ -78,6 +78,24 @@ class RegistryCollector(Collector):
             services = uow.services.count()
             subscriptions = uow.subscriptions.count()
             stats = uow.outbox.stats()
+            apps = len(uow.apps.all())
+            dns_active = uow.dns_rules.count_active()
+            traffic_active = uow.traffic_rules.count_active()
+            rules_version = uow.dns_rules.version()
+            applied = uow.dns_rules.applied_version()
+        yield GaugeMetricFamily("mec_app_instances", "Application instances", apps)
+        yield GaugeMetricFamily("mec_dns_rules_active", "ACTIVE DNS rules", dns_active)
+        yield GaugeMetricFamily("mec_traffic_rules_active", "ACTIVE traffic rules", traffic_active)
+        yield GaugeMetricFamily(
+            "mec_rules_version",
+            "Version of the DNS and traffic rules in the database",
+            rules_version,
+        )
+        yield GaugeMetricFamily(
+            "mec_rules_applied_version",
+            "Rules version the data plane last put in force (behind mec_rules_version: pending)",
+            applied,
+        )
         yield GaugeMetricFamily("mec_registered_services", "Registered MEC services", services)
         yield GaugeMetricFamily("mec_subscriptions", "Availability subscriptions", subscriptions)
         yield GaugeMetricFamily(
@@ -94,7 +112,7 @@ class RegistryCollector(Collector):
         )
 
 
-def exposition(uows: UnitOfWorkFactory) -> Callable[[], bytes]:
+def exposition(uows: AppSupportUnitOfWorkFactory) -> Callable[[], bytes]:
     """A function rendering all metrics in the Prometheus text format."""
     database = CollectorRegistry(auto_describe=False)
     database.register(RegistryCollector(uows))

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, delete, func, insert, select, update
 from mec_platform.appsupport.model import TerminationSubscription
 from mec_platform.appsupport.rules import DnsRule, IpAddressType, RuleState, TrafficRule
 from mec_platform.appsupport.wire import traffic_rule_from_wire, traffic_rule_to_wire
-from mec_platform.storage.counters import RULES_VERSION, bump, read
+from mec_platform.storage.counters import RULES_APPLIED, RULES_VERSION, bump, put, read
 from mec_platform.storage.tables import dns_rules, termination_subscriptions, traffic_rules
 
 
@@ -141,6 +141,20 @@ class SqlDnsRuleRepository:
         """Changes whenever any DNS or traffic rule changes."""
         return read(self._conn, RULES_VERSION)
 
+    def applied_version(self) -> int:
+        """The rules version the data plane last put in force (0 if never)."""
+        return read(self._conn, RULES_APPLIED)
+
+    def record_applied(self, version: int) -> None:
+        """Note the rules version the data plane has just put in force."""
+        put(self._conn, RULES_APPLIED, version)
+
+    def count_active(self) -> int:
+        """How many DNS rules are ACTIVE."""
+        d = dns_rules
+        query = select(func.count()).select_from(d).where(d.c.state == RuleState.ACTIVE.value)
+        return int(self._conn.execute(query).scalar() or 0)
+
 
 def _traffic_of(row: Row[Any]) -> TrafficRule:
     return traffic_rule_from_wire(json.loads(row.document), revision=row.revision)
@@ -200,6 +214,12 @@ class SqlTrafficRuleRepository:
             .order_by(t.c.priority, t.c.traffic_rule_id)
         )
         return [_traffic_of(row) for row in rows]
+
+    def count_active(self) -> int:
+        """How many traffic rules are ACTIVE."""
+        t = traffic_rules
+        query = select(func.count()).select_from(t).where(t.c.state == RuleState.ACTIVE.value)
+        return int(self._conn.execute(query).scalar() or 0)
 
     def active(self) -> list[tuple[str, TrafficRule]]:
         """Every ACTIVE rule with its application instance, highest priority first."""

@@ -11,6 +11,8 @@ from mec_platform.storage.tables import counters
 REGISTRY_VERSION = "registry_version"
 # Changes whenever a DNS or traffic rule is written or removed: the data plane re-applies.
 RULES_VERSION = "rules_version"
+# The rules version the data plane last put in force on this host (written by it).
+RULES_APPLIED = "rules_applied_version"
 
 
 def bump(conn: Connection, name: str, by: int = 1) -> None:
@@ -20,6 +22,15 @@ def bump(conn: Connection, name: str, by: int = 1) -> None:
     ).rowcount
     if not changed:
         conn.execute(insert(counters).values(name=name, value=by))
+
+
+def put(conn: Connection, name: str, value: int) -> None:
+    """Set a counter to `value`, creating it."""
+    changed = conn.execute(
+        update(counters).where(counters.c.name == name).values(value=value)
+    ).rowcount
+    if not changed:
+        conn.execute(insert(counters).values(name=name, value=value))
 
 
 def read(conn: Connection, name: str) -> int:

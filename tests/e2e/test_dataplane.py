@@ -96,6 +96,16 @@ def test_dns_rule_resolves_while_active(dns_stack: tuple[Stack, int]) -> None:
         f"{stack.app_api}/applications/{rival}/dns_rules/web", json=dns_body(name, "ACTIVE")
     )
     assert taken.status_code == 409
+
+    def metric(name: str) -> float:
+        text = stack.http.get(f"{stack.server.root}/metrics").text
+        lines = [line for line in text.splitlines() if line.startswith(f"{name} ")]
+        return float(lines[0].split()[1])
+
+    wait_until(
+        lambda: metric("mec_rules_applied_version") == metric("mec_rules_version"), timeout=5
+    )
+    assert metric("mec_dns_rules_active") == 1
     # dnsmasq dies: the data plane starts it again with the rules in force.
     subprocess.run(["pkill", "-KILL", "-f", f"dnsmasq .*--port={port} "], check=True)
     wait_until(lambda: resolve(port, name) == {"10.20.30.40"}, timeout=10)
