@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from mec_platform.appsupport.ports import AppSupportUnitOfWorkFactory
 from mec_platform.appsupport.rules import DnsRule, RuleState, TrafficRule
-from mec_platform.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from mec_platform.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from mec_platform.registry.access import require_app
 
 
@@ -24,6 +24,13 @@ def _check_if_match(if_match: str | None, etag: str) -> None:
         raise PreconditionFailed(
             f"If-Match: {if_match} does not match the current entity tag {etag}"
         )
+
+
+def _missing(kind: str, rule_id: str, app_instance_id: str, owners: list[str]) -> Exception:
+    # Rule ids are per application; one that exists only elsewhere is another app's resource.
+    if owners and app_instance_id not in owners:
+        return Forbidden(f"{kind}: rule '{rule_id}' belongs to another application")
+    return NotFound(f"{kind}: application has no rule '{rule_id}'")
 
 
 class AppRules:
@@ -52,8 +59,9 @@ class AppRules:
         with self._uows() as uow:
             require_app(uow, app_instance_id)
             rule = uow.dns_rules.get(app_instance_id, dns_rule_id)
-        if rule is None:
-            raise NotFound(f"dnsRuleId: application has no DNS rule '{dns_rule_id}'")
+            if rule is None:
+                owners = uow.dns_rules.owners_of(dns_rule_id)
+                raise _missing("dnsRuleId", dns_rule_id, app_instance_id, owners)
         return rule
 
     def update_dns_rule(
@@ -66,18 +74,19 @@ class AppRules:
             require_app(uow, app_instance_id)
             before = uow.dns_rules.get(app_instance_id, dns_rule_id)
             if before is None:
-                raise NotFound(f"dnsRuleId: application has no DNS rule '{dns_rule_id}'")
+                owners = uow.dns_rules.owners_of(dns_rule_id)
+                raise _missing("dnsRuleId", dns_rule_id, app_instance_id, owners)
             _check_if_match(if_match, before.etag)
             after = replace(rule, revision=before.revision)
             if after == before:
                 return before
             if after.state is RuleState.ACTIVE:
-                owners = {
+                rivals = {
                     owner
                     for owner, _ in uow.dns_rules.active_for_domain(after.domain_name)
                     if owner != app_instance_id
                 }
-                if owners:
+                if rivals:
                     raise Conflict(
                         f"domainName: '{after.domain_name}' is served by another application"
                     )
@@ -99,8 +108,9 @@ class AppRules:
         with self._uows() as uow:
             require_app(uow, app_instance_id)
             rule = uow.traffic_rules.get(app_instance_id, traffic_rule_id)
-        if rule is None:
-            raise NotFound(f"trafficRuleId: application has no traffic rule '{traffic_rule_id}'")
+            if rule is None:
+                owners = uow.traffic_rules.owners_of(traffic_rule_id)
+                raise _missing("trafficRuleId", traffic_rule_id, app_instance_id, owners)
         return rule
 
     def update_traffic_rule(
@@ -116,9 +126,8 @@ class AppRules:
             require_app(uow, app_instance_id)
             before = uow.traffic_rules.get(app_instance_id, traffic_rule_id)
             if before is None:
-                raise NotFound(
-                    f"trafficRuleId: application has no traffic rule '{traffic_rule_id}'"
-                )
+                owners = uow.traffic_rules.owners_of(traffic_rule_id)
+                raise _missing("trafficRuleId", traffic_rule_id, app_instance_id, owners)
             _check_if_match(if_match, before.etag)
             after = replace(rule, revision=before.revision)
             if after == before:

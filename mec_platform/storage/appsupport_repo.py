@@ -108,6 +108,12 @@ class SqlDnsRuleRepository:
         ).first()
         return _dns_of(row) if row else None
 
+    def owners_of(self, dns_rule_id: str) -> list[str]:
+        """The application instances that have a DNS rule with this id."""
+        d = dns_rules
+        rows = self._conn.execute(select(d.c.app_instance_id).where(d.c.dns_rule_id == dns_rule_id))
+        return [row.app_instance_id for row in rows]
+
     def list_for_app(self, app_instance_id: str) -> list[DnsRule]:
         d = dns_rules
         rows = self._conn.execute(
@@ -205,6 +211,14 @@ class SqlTrafficRuleRepository:
             )
         ).first()
         return _traffic_of(row) if row else None
+
+    def owners_of(self, traffic_rule_id: str) -> list[str]:
+        """The application instances that have a traffic rule with this id."""
+        t = traffic_rules
+        rows = self._conn.execute(
+            select(t.c.app_instance_id).where(t.c.traffic_rule_id == traffic_rule_id)
+        )
+        return [row.app_instance_id for row in rows]
 
     def list_for_app(self, app_instance_id: str) -> list[TrafficRule]:
         t = traffic_rules

@@ -299,7 +299,10 @@ def test_rules_read_and_replace(shared_stack: Stack, tmp_path: Path) -> None:
     assert moved.status_code == 200 and moved.json()["priority"] == 1
 
     other = stack.add_app("other")
-    assert_problem(stack.http.get(f"{stack.app_api}/applications/{other}/dns_rules/d1"), 404)
+    foreign = f"{stack.app_api}/applications/{other}/dns_rules/d1"
+    assert_problem(stack.http.get(foreign), 403)
+    assert_problem(stack.http.put(foreign, json=dns_rule("d1", name)), 403)
+    assert_problem(stack.http.get(f"{stack.app_api}/applications/{other}/traffic_rules/t1"), 403)
     assert admin(stack.env, "app", "remove", app).returncode == 0
     assert_problem(stack.http.get(f"{base}/dns_rules"), 404)
 
