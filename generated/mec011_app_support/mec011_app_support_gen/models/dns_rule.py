@@ -174,7 +174,7 @@ class DnsRule(Model):
     def ttl(self) -> int:
         """Gets the ttl of this DnsRule.
 
-        Time to live of the answers, in seconds.  # noqa: E501
+        Time to live of the answers, in seconds. Stored and returned as given; this platform's DNS server answers every name with one host-wide TTL (setting `MEC_DNS_TTL`, 30 s by default), as it cannot change per-name TTLs without a restart.   # noqa: E501
 
         :return: The ttl of this DnsRule.
         :rtype: int
@@ -185,7 +185,7 @@ class DnsRule(Model):
     def ttl(self, ttl: int):
         """Sets the ttl of this DnsRule.
 
-        Time to live of the answers, in seconds.  # noqa: E501
+        Time to live of the answers, in seconds. Stored and returned as given; this platform's DNS server answers every name with one host-wide TTL (setting `MEC_DNS_TTL`, 30 s by default), as it cannot change per-name TTLs without a restart.   # noqa: E501
 
         :param ttl: The ttl of this DnsRule.
         :type ttl: int
