@@ -14,6 +14,7 @@ ends with the tail of dnsmasq's log.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
@@ -144,6 +145,7 @@ class DnsmasqServer:
             if self.running:
                 return self
             self._prepare_workdir()
+            self._stop_orphans()
             self._write_hosts(self._answers)
             self._confirmed = False
             offset = self._log_size()
@@ -194,6 +196,24 @@ class DnsmasqServer:
             self._wait_reloaded(offset, self.apply_timeout, "exited while reloading")
             self._confirm(before, answers)
             self._confirmed = True
+
+    def _stop_orphans(self) -> None:
+        # A data plane killed with SIGKILL leaves its dnsmasq running (it changed user, so a
+        # parent-death signal would not reach it) and holding the port: find it by our hosts
+        # file on its command line and end it before starting a new one.
+        ours = f"--addn-hosts={self.hosts_path}".encode()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                arguments = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if ours in arguments and Path(arguments[0].decode(errors="replace")).name == "dnsmasq":
+                log.warning("stopping an orphaned dnsmasq", extra={"pid": int(entry.name)})
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(entry.name), signal.SIGKILL)
+                _wait_gone(int(entry.name), self.stop_timeout)
 
     def close(self) -> None:
         """Stop dnsmasq (SIGTERM, then SIGKILL); calling it again does nothing."""
@@ -316,3 +336,16 @@ def _answers_of(records: Sequence[DnsRecord]) -> Answers:
         rdtype = "A" if address.version == 4 else "AAAA"
         answers.setdefault((name, rdtype), set()).add(str(address))
     return {key: frozenset(addresses) for key, addresses in answers.items()}
+
+
+def _wait_gone(pid: int, timeout: float) -> None:
+    """Wait until a killed process is gone (a zombie counts: it holds no sockets)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return
+        if stat.rsplit(")", 1)[-1].split()[0] == "Z":
+            return
+        time.sleep(0.01)

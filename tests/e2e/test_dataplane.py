@@ -109,6 +109,18 @@ def test_dns_rule_resolves_while_active(dns_stack: tuple[Stack, int]) -> None:
     # dnsmasq dies: the data plane starts it again with the rules in force.
     subprocess.run(["pkill", "-KILL", "-f", f"dnsmasq .*--port={port} "], check=True)
     wait_until(lambda: resolve(port, name) == {"10.20.30.40"}, timeout=10)
+    # The data plane itself is killed: `serve` restarts it, and the new one replaces the
+    # orphaned dnsmasq that still holds the port.
+    assert stack.server.proc is not None
+    found = subprocess.run(
+        ["pgrep", "-P", str(stack.server.proc.pid), "-f", "mec_platform.cli dataplane"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    subprocess.run(["kill", "-KILL", found.stdout.split()[0]], check=True)
+    stack.http.put(rule, json=dns_body(name, "ACTIVE", address="10.20.30.41")).raise_for_status()
+    wait_until(lambda: resolve(port, name) == {"10.20.30.41"}, timeout=15)
     # The application goes away: its names stop resolving.
     assert admin(stack.env, "app", "remove", app).returncode == 0
     wait_until(lambda: resolve(port, name) == frozenset(), timeout=1)
