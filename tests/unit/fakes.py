@@ -129,6 +129,7 @@ class InMemoryStore:
     dns_rules: dict[tuple[str, str], DnsRule] = field(default_factory=dict)
     traffic_rules: dict[tuple[str, str], TrafficRule] = field(default_factory=dict)
     rules_version: int = 0
+    rules_applied: int = 0
 
     def copy(self) -> InMemoryStore:
         # Domain objects are frozen; outbox rows are mutable and copied one by one.
@@ -144,6 +145,7 @@ class InMemoryStore:
             dns_rules=dict(self.dns_rules),
             traffic_rules=dict(self.traffic_rules),
             rules_version=self.rules_version,
+            rules_applied=self.rules_applied,
         )
 
     def snapshot(self) -> InMemoryStore:
@@ -457,6 +459,9 @@ class InMemoryDnsRuleRepository:
     def get(self, app_instance_id: str, dns_rule_id: str) -> DnsRule | None:
         return self._store.dns_rules.get((app_instance_id, dns_rule_id))
 
+    def owners_of(self, dns_rule_id: str) -> list[str]:
+        return [app for app, rule_id in self._store.dns_rules if rule_id == dns_rule_id]
+
     def list_for_app(self, app_instance_id: str) -> list[DnsRule]:
         rules = [rule for (app, _), rule in self._store.dns_rules.items() if app == app_instance_id]
         return sorted(rules, key=lambda rule: rule.dns_rule_id)
@@ -478,6 +483,15 @@ class InMemoryDnsRuleRepository:
 
     def version(self) -> int:
         return self._store.rules_version
+
+    def applied_version(self) -> int:
+        return self._store.rules_applied
+
+    def record_applied(self, version: int) -> None:
+        self._store.rules_applied = version
+
+    def count_active(self) -> int:
+        return len(self.active())
 
 
 class InMemoryTrafficRuleRepository:
@@ -502,6 +516,9 @@ class InMemoryTrafficRuleRepository:
     def get(self, app_instance_id: str, traffic_rule_id: str) -> TrafficRule | None:
         return self._store.traffic_rules.get((app_instance_id, traffic_rule_id))
 
+    def owners_of(self, traffic_rule_id: str) -> list[str]:
+        return [app for app, rule_id in self._store.traffic_rules if rule_id == traffic_rule_id]
+
     def list_for_app(self, app_instance_id: str) -> list[TrafficRule]:
         rules = [r for (app, _), r in self._store.traffic_rules.items() if app == app_instance_id]
         return sorted(rules, key=lambda rule: (rule.priority, rule.traffic_rule_id))
@@ -513,6 +530,9 @@ class InMemoryTrafficRuleRepository:
             if rule.state is RuleState.ACTIVE
         ]
         return sorted(active, key=lambda item: (item[1].priority, item[0], item[1].traffic_rule_id))
+
+    def count_active(self) -> int:
+        return len(self.active())
 
 
 # -- unit of work ---------------------------------------------------------------------------

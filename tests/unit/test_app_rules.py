@@ -21,7 +21,13 @@ from mec_platform.appsupport.rules import (
 from mec_platform.appsupport.rules_service import AppRules
 from mec_platform.appsupport.service import AppSupport
 from mec_platform.appsupport.urls import AppSupportUrls
-from mec_platform.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from mec_platform.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+)
 from mec_platform.registry.service import ServiceRegistry
 from mec_platform.registry.urls import ResourceUrls
 from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory, SequentialIds
@@ -69,7 +75,9 @@ class Env:
     dataplane: list[int]
     checked: list[list[TrafficRule]]
 
-    def app(self, dns_rules: Sequence[DnsRule] = (), traffic_rules: Sequence[TrafficRule] = ()) -> str:
+    def app(
+        self, dns_rules: Sequence[DnsRule] = (), traffic_rules: Sequence[TrafficRule] = ()
+    ) -> str:
         app = self.support.add_app_instance(uid("app"), uid("app"), dns_rules, traffic_rules)
         self.dataplane.clear()
         return app.app_instance_id
@@ -130,15 +138,14 @@ def test_get_traffic_rules_highest_priority_first(env: Env) -> None:
 
 def test_unknown_app_or_rule_is_not_found(env: Env) -> None:
     app_id = env.app(dns_rules=[dns("d")], traffic_rules=[traffic("t")])
-    other = env.app(dns_rules=[dns("mine")], traffic_rules=[traffic("ours")])
     ghost = uid("app")
     calls: list[Callable[[], object]] = [
         lambda: env.rules.dns_rules(ghost),
         lambda: env.rules.dns_rule(ghost, "d"),
-        lambda: env.rules.dns_rule(app_id, "mine"),  # another application's rule
+        lambda: env.rules.dns_rule(app_id, "nope"),
         lambda: env.rules.traffic_rules(ghost),
         lambda: env.rules.traffic_rule(ghost, "t"),
-        lambda: env.rules.traffic_rule(app_id, "ours"),
+        lambda: env.rules.traffic_rule(app_id, "nope"),
         lambda: env.rules.update_dns_rule(ghost, "d", dns("d"), None),
         lambda: env.rules.update_dns_rule(app_id, "nope", dns("nope"), None),
         lambda: env.rules.update_traffic_rule(ghost, "t", traffic("t"), None),
@@ -146,13 +153,41 @@ def test_unknown_app_or_rule_is_not_found(env: Env) -> None:
     ]
     for call in calls:
         unchanged(env, call, NotFound)
-    assert env.rules.dns_rule(other, "mine").dns_rule_id == "mine"
+
+
+def test_another_apps_rule_is_forbidden(env: Env) -> None:
+    app_id = env.app()
+    mine, ours = dns("mine"), traffic("ours")
+    other = env.app(dns_rules=[mine], traffic_rules=[ours])
+    calls: list[Callable[[], object]] = [
+        lambda: env.rules.dns_rule(app_id, "mine"),
+        lambda: env.rules.traffic_rule(app_id, "ours"),
+        lambda: env.rules.update_dns_rule(app_id, "mine", replace(mine, ttl=1), None),
+        lambda: env.rules.update_traffic_rule(app_id, "ours", replace(ours, priority=1), None),
+    ]
+    for call in calls:
+        assert "belongs to another application" in unchanged(env, call, Forbidden)
+    assert env.rules.dns_rule(other, "mine") == mine
+    assert env.rules.traffic_rule(other, "ours") == ours
+
+
+def test_a_rule_id_is_per_application(env: Env) -> None:
+    """Two applications may use the same rule id; each reaches its own rule."""
+    first = env.app(dns_rules=[dns("same", ttl=1)], traffic_rules=[traffic("same", priority=1)])
+    second = env.app(dns_rules=[dns("same", ttl=2)], traffic_rules=[traffic("same", priority=2)])
+    assert env.rules.dns_rule(first, "same").ttl == 1
+    assert env.rules.dns_rule(second, "same").ttl == 2
+    assert env.rules.traffic_rule(first, "same").priority == 1
+    after = env.rules.update_traffic_rule(second, "same", traffic("same", priority=7), None)
+    assert (after.priority, env.rules.traffic_rule(first, "same").priority) == (7, 1)
 
 
 # -- PUT ------------------------------------------------------------------------------------
 def test_put_with_a_mismatching_id_is_invalid(env: Env) -> None:
     app_id = env.app(dns_rules=[dns("d")], traffic_rules=[traffic("t")])
-    detail = unchanged(env, lambda: env.rules.update_dns_rule(app_id, "d", dns("x"), None), InvalidInput)
+    detail = unchanged(
+        env, lambda: env.rules.update_dns_rule(app_id, "d", dns("x"), None), InvalidInput
+    )
     assert detail.startswith("dnsRuleId")
     detail = unchanged(
         env, lambda: env.rules.update_traffic_rule(app_id, "t", traffic("x"), None), InvalidInput
@@ -222,6 +257,7 @@ def test_stale_if_match_after_a_change_fails(env: Env) -> None:
     flow = traffic("t")
     app_id = env.app(traffic_rules=[flow])
     env.rules.update_traffic_rule(app_id, "t", replace(flow, priority=1), flow.etag)
+    env.dataplane.clear()
     unchanged(
         env,
         lambda: env.rules.update_traffic_rule(app_id, "t", replace(flow, priority=2), flow.etag),
@@ -231,7 +267,9 @@ def test_stale_if_match_after_a_change_fails(env: Env) -> None:
 
 # -- DNS domain conflicts -------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "spelling", ["{d}", "{D}", "{d}.", "{D}.", "{Mixed}"], ids=["same", "upper", "dot", "UP.", "mix"]
+    "spelling",
+    ["{d}", "{D}", "{d}.", "{D}.", "{Mixed}"],
+    ids=["same", "upper", "dot", "UP.", "mix"],
 )
 def test_activating_a_domain_another_app_serves_is_a_conflict(env: Env, spelling: str) -> None:
     domain = f"{uid('svc')}.mec.test"
@@ -252,7 +290,12 @@ def test_activating_a_domain_another_app_serves_is_a_conflict(env: Env, spelling
 def test_domain_conflicts_look_at_active_rules_of_other_apps_only(env: Env) -> None:
     domain = f"{uid('svc')}.mec.test"
     owner_rule = dns("owner", domain)
-    owner = env.app(dns_rules=[owner_rule, dns("v6", domain, ip_address_type=IpAddressType.IP_V6, ip_address="fd00::1")])
+    owner = env.app(
+        dns_rules=[
+            owner_rule,
+            dns("v6", domain, ip_address_type=IpAddressType.IP_V6, ip_address="fd00::1"),
+        ]
+    )
     # The same application may serve one name through several rules (A and AAAA records).
     env.rules.update_dns_rule(owner, "owner", replace(owner_rule, ttl=1), None)
     claim = dns("claim", domain, state=INACTIVE)
@@ -292,7 +335,9 @@ def test_unenforceable_traffic_rules_are_invalid(env: Env, changes: Any, field: 
     flow = traffic("t")
     app_id = env.app(traffic_rules=[flow])
     rule = replace(flow, state=ACTIVE, **changes)
-    detail = unchanged(env, lambda: env.rules.update_traffic_rule(app_id, "t", rule, None), InvalidInput)
+    detail = unchanged(
+        env, lambda: env.rules.update_traffic_rule(app_id, "t", rule, None), InvalidInput
+    )
     assert detail.startswith(f"{field}:")
 
 
