@@ -38,6 +38,10 @@ class DnsRuleRepository(Protocol):
 
     def active_for_domain(self, domain_name: str) -> list[tuple[str, DnsRule]]: ...
 
+    def lock_domain(self, domain_name: str) -> None:
+        """Serialise writers of one domain name until the transaction ends."""
+        ...
+
     def version(self) -> int:
         """Changes whenever any DNS or traffic rule changes (the data plane's cue)."""
         ...

@@ -67,6 +67,8 @@ class DnsRule:
     def __post_init__(self) -> None:
         _check_domain(self.domain_name)
         try:
+            if "%" in self.ip_address:  # a zone index cannot be handed to a client
+                raise ValueError
             address = ipaddress.ip_address(self.ip_address)
         except ValueError:
             raise InvalidInput(f"ipAddress: '{self.ip_address}' is not an IP address") from None
@@ -219,6 +221,8 @@ def parse_address(
     """An address, a prefix (`10.0.0.0/8`) or an inclusive range (`10.0.0.1-10.0.0.9`)."""
     text = value.strip()
     try:
+        if "%" in text:  # a zone index only means something on one host's interface
+            raise ValueError
         if "-" in text:
             low_text, high_text = (part.strip() for part in text.split("-", 1))
             low, high = ipaddress.ip_address(low_text), ipaddress.ip_address(high_text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from mec_platform.appsupport.ports import AppSupportUnitOfWorkFactory
+from mec_platform.appsupport.ports import AppSupportUnitOfWork, AppSupportUnitOfWorkFactory
 from mec_platform.appsupport.rules import DnsRule, RuleState, TrafficRule
 from mec_platform.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from mec_platform.registry.access import require_app
@@ -31,6 +31,22 @@ def _missing(kind: str, rule_id: str, app_instance_id: str, owners: list[str]) -
     if owners and app_instance_id not in owners:
         return Forbidden(f"{kind}: rule '{rule_id}' belongs to another application")
     return NotFound(f"{kind}: application has no rule '{rule_id}'")
+
+
+def ensure_domain_free(uow: AppSupportUnitOfWork, domain_name: str, app_instance_id: str) -> None:
+    """Conflict unless no other application's ACTIVE rule serves `domain_name`.
+
+    The name is locked for the rest of the transaction first, so two applications activating
+    it at the same moment cannot both pass the check.
+    """
+    uow.dns_rules.lock_domain(domain_name)
+    rivals = {
+        owner
+        for owner, _ in uow.dns_rules.active_for_domain(domain_name)
+        if owner != app_instance_id
+    }
+    if rivals:
+        raise Conflict(f"domainName: '{domain_name}' is served by another application")
 
 
 class AppRules:
@@ -81,15 +97,7 @@ class AppRules:
             if after == before:
                 return before
             if after.state is RuleState.ACTIVE:
-                rivals = {
-                    owner
-                    for owner, _ in uow.dns_rules.active_for_domain(after.domain_name)
-                    if owner != app_instance_id
-                }
-                if rivals:
-                    raise Conflict(
-                        f"domainName: '{after.domain_name}' is served by another application"
-                    )
+                ensure_domain_free(uow, after.domain_name, app_instance_id)
             after = replace(after, revision=before.revision + 1)
             uow.dns_rules.update(app_instance_id, after)
             uow.commit()

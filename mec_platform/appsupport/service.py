@@ -21,7 +21,8 @@ from mec_platform.appsupport.model import (
     Termination,
 )
 from mec_platform.appsupport.ports import AppSupportUnitOfWork, AppSupportUnitOfWorkFactory
-from mec_platform.appsupport.rules import DnsRule, TrafficRule
+from mec_platform.appsupport.rules import DnsRule, RuleState, TrafficRule
+from mec_platform.appsupport.rules_service import ensure_domain_free
 from mec_platform.appsupport.urls import AppSupportUrls
 from mec_platform.appsupport.wire import termination_notification
 from mec_platform.errors import Conflict, InvalidInput, NotFound
@@ -85,11 +86,14 @@ class AppSupport:
         _unique([rule.traffic_rule_id for rule in traffic_rules], "trafficRuleId")
         for rule in traffic_rules:
             rule.check_enforceable()
-        self._check_rules([rule for rule in traffic_rules if rule.state.value == "ACTIVE"])
+        self._check_rules([rule for rule in traffic_rules if rule.state is RuleState.ACTIVE])
         app = AppInstance(app_instance_id=app_instance_id or self._new_id(), name=name)
         with self._uows(write=True) as uow:
             if uow.apps.get(app.app_instance_id) is not None:
                 raise Conflict(f"appInstanceId: '{app.app_instance_id}' exists already")
+            for dns in dns_rules:
+                if dns.state is RuleState.ACTIVE:
+                    ensure_domain_free(uow, dns.domain_name, app.app_instance_id)
             uow.apps.add(app)
             for dns in dns_rules:
                 uow.dns_rules.add(app.app_instance_id, dns)
@@ -198,7 +202,11 @@ class AppSupport:
                     f"'{feature.version}' is not offered by this platform"
                 )
         for index, dependency in enumerate(info.services_required):
-            candidates = uow.services.query(ServiceQuery(ser_names=(dependency.ser_name,)))
+            # A service the application could not discover does not satisfy it either.
+            query = ServiceQuery(
+                ser_names=(dependency.ser_name,), ready_apps_only=self._registry.require_ready
+            )
+            candidates = uow.services.query(query)
             if not any(_satisfies(service, dependency) for service in candidates):
                 raise InvalidInput(
                     f"appServiceRequired[{index}]: no ACTIVE service '{dependency.ser_name}' "
@@ -234,7 +242,11 @@ class AppSupport:
         max_graceful_timeout: int | None = None,
     ) -> AppInstance:
         """Ask an application to stop or terminate gracefully; it has until the deadline."""
-        timeout = max_graceful_timeout or self._options.default_graceful_timeout
+        timeout = (
+            self._options.default_graceful_timeout
+            if max_graceful_timeout is None
+            else max_graceful_timeout
+        )
         if timeout < 1:
             raise InvalidInput("maxGracefulTimeout: must be at least one second")
         now = self._clock()

@@ -213,6 +213,11 @@ class ServiceRegistry:
         if queued:
             self._notify_worker()
 
+    @property
+    def require_ready(self) -> bool:
+        """True when services count only once their application confirmed ready."""
+        return self._require_ready
+
     def _visible(self, uow: UnitOfWork, app_instance_id: str) -> bool:
         if not self._require_ready:
             return True

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, text, update
 
 from mec_platform.appsupport.model import TerminationSubscription
 from mec_platform.appsupport.rules import DnsRule, IpAddressType, RuleState, TrafficRule
@@ -39,7 +40,9 @@ class SqlTerminationSubscriptionRepository:
     def list_for_app(self, app_instance_id: str) -> list[TerminationSubscription]:
         t = termination_subscriptions
         rows = self._conn.execute(
-            select(t).where(t.c.app_instance_id == app_instance_id).order_by(t.c.created_at)
+            select(t)
+            .where(t.c.app_instance_id == app_instance_id)
+            .order_by(t.c.created_at, t.c.subscription_id)
         )
         return [_subscription_of(row) for row in rows]
 
@@ -142,6 +145,15 @@ class SqlDnsRuleRepository:
             )
         )
         return [(row.app_instance_id, _dns_of(row)) for row in rows]
+
+    def lock_domain(self, domain_name: str) -> None:
+        # SQLite write transactions are serialised already (BEGIN IMMEDIATE, write gate);
+        # PostgreSQL takes a transaction-scoped advisory lock on the normalised name.
+        if self._conn.dialect.name != "postgresql":
+            return
+        wanted = domain_name.lower().rstrip(".")
+        key = int.from_bytes(hashlib.sha256(wanted.encode()).digest()[:8], "big", signed=True)
+        self._conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def version(self) -> int:
         """Changes whenever any DNS or traffic rule changes."""

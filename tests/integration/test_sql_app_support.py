@@ -7,6 +7,7 @@ PostgreSQL), so each works on its own application instances and looks only at th
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -34,10 +35,12 @@ from mec_platform.appsupport.rules import (
     TrafficFilter,
     TrafficRule,
 )
+from mec_platform.appsupport.rules_service import AppRules
 from mec_platform.appsupport.service import AppSupport
 from mec_platform.appsupport.subscriptions import TerminationSubscriptions
 from mec_platform.appsupport.urls import AppSupportUrls
 from mec_platform.appsupport.wire import app_info_from_wire, traffic_rule_from_wire
+from mec_platform.errors import Conflict
 from mec_platform.registry.model import (
     AppInstance,
     FilteringCriteria,
@@ -447,7 +450,7 @@ def _draft() -> ServiceDraft:
 
 def test_the_life_of_a_managed_instance(db: Db, wired: Wired) -> None:
     app = wired.apps.add_app_instance(
-        "cam", dns_rules=[dns("d", "cam.mec.test")], traffic_rules=[traffic("t")]
+        "cam", dns_rules=[dns("d", f"{uid('cam')}.mec.test")], traffic_rules=[traffic("t")]
     ).app_instance_id
     wired.apps.register(app_info_from_wire(APP_INFO | {"appServiceRequired": []}), app)
     service = wired.registry.register_service(app, _draft())
@@ -542,3 +545,33 @@ def test_the_tables_match_the_migrated_schema(db: Db) -> None:
         assert primary_key == [column.name for column in table.primary_key.columns], name
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_activating_one_name_at_the_same_moment_lets_only_one_app_win(db: Db) -> None:
+    """The domain lock makes check-then-write atomic, also on PostgreSQL."""
+    name = f"{uid('race')}.mec.test"
+    apps = [db.app().app_instance_id for _ in range(2)]
+    with db.uows(write=True) as uow:
+        for app in apps:
+            uow.dns_rules.add(app, dns("r", name, state=INACTIVE))
+        uow.commit()
+    rules = AppRules(db.uows)
+    outcomes: list[str] = []
+    start = threading.Barrier(len(apps))
+
+    def activate(app: str) -> None:
+        start.wait()
+        try:
+            rules.update_dns_rule(app, "r", dns("r", name), None)
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=activate, args=(app,)) for app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["conflict", "ok"]
+    with db.uows() as uow:
+        assert len(uow.dns_rules.active_for_domain(name)) == 1

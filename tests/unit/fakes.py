@@ -474,6 +474,9 @@ class InMemoryDnsRuleRepository:
         ]
         return sorted(active, key=lambda item: (item[1].domain_name, item[0], item[1].dns_rule_id))
 
+    def lock_domain(self, domain_name: str) -> None:
+        """One in-memory transaction at a time: nothing to lock."""
+
     def active_for_domain(self, domain_name: str) -> list[tuple[str, DnsRule]]:
         return [
             (app, rule)

@@ -239,10 +239,6 @@ def test_add_app_instance_honours_the_rule_check(env: Env) -> None:
     assert env.uows.store.traffic_rules[(app.app_instance_id, inactive.traffic_rule_id)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="add_app_instance does not check DNS domain conflicts (update_dns_rule does)",
-)
 def test_add_app_instance_refuses_a_domain_another_app_serves(env: Env) -> None:
     domain = f"{uid('host')}.mec.test"
     env.managed(dns_rules=[dns(domain=domain)])

@@ -227,11 +227,6 @@ def test_source_and_destination_must_share_a_family() -> None:
     rule(mixed).check_enforceable()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a scoped IPv6 address (fe80::1%eth0) is accepted but nft cannot parse it, so one "
-    "application's rule makes the whole ruleset fail to load",
-)
 def test_scoped_ipv6_addresses_are_refused() -> None:
     selector = TrafficFilter(src_address=("fe80::1%eth0",))
     assert refused(rule(selector).check_enforceable).startswith("trafficFilter[0].srcAddress:")
