@@ -14,13 +14,11 @@ from mec_platform.appsupport.ports import AppSupportUnitOfWork, AppSupportUnitOf
 from mec_platform.appsupport.rules import DnsRule, RuleState, TrafficRule
 from mec_platform.errors import Conflict, Forbidden, InvalidInput, NotFound, PreconditionFailed
 from mec_platform.registry.access import require_app
+from mec_platform.registry.model import if_match_allows
 
 
 def _check_if_match(if_match: str | None, etag: str) -> None:
-    if if_match is None:
-        return
-    tags = [tag.strip() for tag in if_match.split(",")]
-    if "*" not in tags and etag not in tags:
+    if if_match is not None and not if_match_allows(if_match, etag):
         raise PreconditionFailed(
             f"If-Match: {if_match} does not match the current entity tag {etag}"
         )

@@ -31,6 +31,7 @@ from mec_platform.appsupport.rules import (
 from mec_platform.appsupport.urls import AppSupportUrls
 from mec_platform.errors import InvalidInput
 from mec_platform.registry.model import AppInstance
+from mec_platform.registry.wire import link_list
 
 TERMINATION_SUBSCRIPTION_TYPE = "AppTerminationNotificationSubscription"
 TERMINATION_NOTIFICATION_TYPE = "AppTerminationNotification"
@@ -123,18 +124,8 @@ def subscription_link_list(
     app_instance_id: str, subscriptions: Sequence[TerminationSubscription], urls: AppSupportUrls
 ) -> dict[str, Any]:
     """SubscriptionLinkList of an application's termination subscriptions."""
-    return {
-        "_links": {
-            "self": {"href": urls.subscriptions(app_instance_id)},
-            "subscriptions": [
-                {
-                    "href": urls.subscription(app_instance_id, sub.subscription_id),
-                    "subscriptionType": TERMINATION_SUBSCRIPTION_TYPE,
-                }
-                for sub in subscriptions
-            ],
-        }
-    }
+    hrefs = [urls.subscription(app_instance_id, sub.subscription_id) for sub in subscriptions]
+    return link_list(urls.subscriptions(app_instance_id), hrefs, TERMINATION_SUBSCRIPTION_TYPE)
 
 
 def termination_notification(

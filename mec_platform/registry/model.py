@@ -41,6 +41,12 @@ class ChangeType(StrEnum):
     ATTRIBUTES_CHANGED = "ATTRIBUTES_CHANGED"
 
 
+def if_match_allows(header: str, etag: str) -> bool:
+    """RFC 9110 clause 13.1.1: `*` or a list of tags, compared strongly (weak never match)."""
+    tags = [tag.strip() for tag in header.split(",")]
+    return "*" in tags or etag in tags
+
+
 @dataclass(frozen=True)
 class AppInstance:
     """A MEC application instance known to the platform.
@@ -136,9 +142,8 @@ class Service:
         return f'"{self.ser_instance_id}.{self.revision}"'
 
     def matches_if_match(self, header: str) -> bool:
-        """RFC 9110 clause 13.1.1: `*` or a list of tags, compared strongly (weak never match)."""
-        tags = [tag.strip() for tag in header.split(",")]
-        return "*" in tags or self.etag in tags
+        """True when an If-Match header lets a change of this service through."""
+        return if_match_allows(header, self.etag)
 
     def changes_from(self, before: Service) -> ChangeType:
         """Classify an update for the availability notification."""

@@ -226,22 +226,26 @@ def subscription_to_wire(subscription: Subscription, urls: ResourceUrls) -> dict
     return body
 
 
+def link_list(
+    self_href: str, subscription_hrefs: list[str], subscription_type: str
+) -> dict[str, Any]:
+    """A SubscriptionLinkList: the collection's own link and one link per subscription."""
+    return {
+        "_links": {
+            "self": {"href": self_href},
+            "subscriptions": [
+                {"href": href, "subscriptionType": subscription_type} for href in subscription_hrefs
+            ],
+        }
+    }
+
+
 def subscription_links_to_wire(
     app_instance_id: str, subscriptions: list[Subscription], urls: ResourceUrls
 ) -> dict[str, Any]:
     """SubscriptionLinkList of one application instance."""
-    return {
-        "_links": {
-            "self": {"href": urls.subscriptions(app_instance_id)},
-            "subscriptions": [
-                {
-                    "href": urls.subscription(app_instance_id, sub.subscription_id),
-                    "subscriptionType": SUBSCRIPTION_TYPE,
-                }
-                for sub in subscriptions
-            ],
-        }
-    }
+    hrefs = [urls.subscription(app_instance_id, sub.subscription_id) for sub in subscriptions]
+    return link_list(urls.subscriptions(app_instance_id), hrefs, SUBSCRIPTION_TYPE)
 
 
 def availability_notification(
