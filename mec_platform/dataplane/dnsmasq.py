@@ -14,7 +14,6 @@ ends with the tail of dnsmasq's log.
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
 import logging
 import os
@@ -26,13 +25,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import dns.exception
-import dns.message
-import dns.query
-import dns.rdataclass
-import dns.rdatatype
-
+from mec_platform.dataplane.dns_query import lookup, resolve_ready
 from mec_platform.dataplane.ports import DnsRecord
+from mec_platform.dataplane.processes import kill_and_wait, pids_with_argument
 
 log = logging.getLogger("mec_platform.dataplane")
 
@@ -46,34 +41,6 @@ Answers = dict[tuple[str, str], frozenset[str]]
 
 class DnsServerError(RuntimeError):
     """dnsmasq could not be started, reloaded or reached; an operator problem, not a client's."""
-
-
-def resolve_ready(address: str, port: int, timeout: float) -> bool:
-    """True when a DNS server at address:port answers a CHAOS `version.bind` query in time."""
-    query = dns.message.make_query("version.bind.", dns.rdatatype.TXT, dns.rdataclass.CH)
-    try:
-        dns.query.udp(query, address, port=port, timeout=timeout)
-    except (dns.exception.DNSException, OSError):
-        return False
-    return True
-
-
-def lookup(
-    address: str, port: int, name: str, rdtype: str, timeout: float
-) -> frozenset[str] | None:
-    """Addresses the server answers for `name` (empty on a negative answer); None if silent."""
-    query = dns.message.make_query(name, rdtype)
-    try:
-        response = dns.query.udp(query, address, port=port, timeout=timeout)
-    except (dns.exception.DNSException, OSError):
-        return None
-    wanted = dns.rdatatype.from_text(rdtype)
-    return frozenset(
-        str(ipaddress.ip_address(rdata.address))
-        for rrset in response.answer
-        if rrset.rdtype == wanted
-        for rdata in rrset
-    )
 
 
 class DnsmasqServer:
@@ -201,19 +168,9 @@ class DnsmasqServer:
         # A data plane killed with SIGKILL leaves its dnsmasq running (it changed user, so a
         # parent-death signal would not reach it) and holding the port: find it by our hosts
         # file on its command line and end it before starting a new one.
-        ours = f"--addn-hosts={self.hosts_path}".encode()
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                arguments = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if ours in arguments and Path(arguments[0].decode(errors="replace")).name == "dnsmasq":
-                log.warning("stopping an orphaned dnsmasq", extra={"pid": int(entry.name)})
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(int(entry.name), signal.SIGKILL)
-                _wait_gone(int(entry.name), self.stop_timeout)
+        for pid in pids_with_argument("dnsmasq", f"--addn-hosts={self.hosts_path}"):
+            log.warning("stopping an orphaned dnsmasq", extra={"pid": pid})
+            kill_and_wait(pid, self.stop_timeout)
 
     def close(self) -> None:
         """Stop dnsmasq (SIGTERM, then SIGKILL); calling it again does nothing."""
@@ -336,16 +293,3 @@ def _answers_of(records: Sequence[DnsRecord]) -> Answers:
         rdtype = "A" if address.version == 4 else "AAAA"
         answers.setdefault((name, rdtype), set()).add(str(address))
     return {key: frozenset(addresses) for key, addresses in answers.items()}
-
-
-def _wait_gone(pid: int, timeout: float) -> None:
-    """Wait until a killed process is gone (a zombie counts: it holds no sockets)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            return
-        if stat.rsplit(")", 1)[-1].split()[0] == "Z":
-            return
-        time.sleep(0.01)

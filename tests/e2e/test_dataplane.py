@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from mec_platform.dataplane.dnsmasq import lookup
+from mec_platform.dataplane.dns_query import lookup
 from tests.e2e.conftest import Stack, run_stack
 from tests.support.net import free_port, wait_until
 from tests.support.netns import NetnsPair, listener, netns_pair, reach
