@@ -179,6 +179,7 @@ def _baselines(client: httpx.Client, root: str, resolver: Resolver, count: int) 
 def measure(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Start the platform with its data plane, add the app, run the toggles and baselines."""
     # Started as root, dnsmasq reads its hosts file as nobody: every parent must be searchable.
+    # Its files go into the workspace (not the root default under /run) so they are removed.
     tmp.chmod(0o755)
     port = free_dns_port()
     name = f"svc-{uuid.uuid4().hex[:8]}.bench.mec"
@@ -187,6 +188,7 @@ def measure(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         "MEC_TRAFFIC_RULES": "false",
         "MEC_DNS_LISTEN": LOOPBACK,
         "MEC_DNS_PORT": str(port),
+        "MEC_DNS_DIR": str(tmp / "dns"),
     }
     (tmp / "data").mkdir(mode=0o755)
     rule = {
