@@ -42,6 +42,10 @@ class ServiceRepository(Protocol):
 
     def query(self, query: ServiceQuery) -> list[Service]: ...
 
+    def record_heartbeat(self, ser_instance_id: str, at: float) -> None:
+        """Store a heartbeat time only; the service's representation does not change."""
+        ...
+
     def heartbeating(self) -> list[Service]: ...
 
     def version(self) -> int:

@@ -338,10 +338,14 @@ class ServiceRegistry:
                 raise Conflict(f"serviceId: service '{ser_instance_id}' is INACTIVE")
             after = replace(service, state=ServiceState.ACTIVE, last_heartbeat=now)
             queued = False
-            if service.state is not ServiceState.ACTIVE:
+            if service.state is ServiceState.ACTIVE:
+                # The representation is unchanged: only the liveness timestamp moves, so
+                # discovery caches stay valid (no registry version bump).
+                uow.services.record_heartbeat(ser_instance_id, now)
+            else:
                 after = replace(after, revision=service.revision + 1)
                 queued = self._announce(uow, after, ChangeType.STATE_CHANGED, now)
-            uow.services.update(after)
+                uow.services.update(after)
             uow.commit()
         self._after_commit(queued)
         return self._liveness_of(after)

@@ -200,6 +200,13 @@ class SqlServiceRepository:
         )
         bump(self._conn, REGISTRY_VERSION)
 
+    def record_heartbeat(self, ser_instance_id: str, at: float) -> None:
+        self._conn.execute(
+            update(services)
+            .where(services.c.ser_instance_id == ser_instance_id)
+            .values(last_heartbeat=at)
+        )
+
     def remove(self, ser_instance_id: str) -> None:
         self._conn.execute(delete(services).where(services.c.ser_instance_id == ser_instance_id))
         bump(self._conn, REGISTRY_VERSION)

@@ -244,6 +244,10 @@ class InMemoryServiceRepository:
     def version(self) -> int:
         return self._store.registry_version
 
+    def record_heartbeat(self, ser_instance_id: str, at: float) -> None:
+        service = self._store.services[ser_instance_id]
+        self._store.services[ser_instance_id] = replace(service, last_heartbeat=at)
+
     def heartbeating(self) -> list[Service]:
         return [
             service

@@ -809,6 +809,14 @@ def test_heartbeat_records_the_time(env: Env) -> None:
     assert env.notes(sub) == []
 
 
+def test_heartbeat_of_an_active_service_keeps_discovery_caches_valid(env: Env) -> None:
+    service = env.register(env.app(), liveness_interval=30)
+    version = env.registry.registry_version()
+    env.clock.advance(3)
+    env.registry.heartbeat(service.app_instance_id, service.ser_instance_id, ACTIVE)
+    assert env.registry.registry_version() == version
+
+
 @pytest.mark.parametrize("state", [INACTIVE, SUSPENDED])
 def test_heartbeat_must_set_active(env: Env, state: ServiceState) -> None:
     service = env.register(env.app(), liveness_interval=30)
