@@ -66,7 +66,7 @@ COPY specs/ /usr/share/mec-platform/specs/
 USER 10001:10001
 WORKDIR /var/lib/mec-platform
 VOLUME ["/var/lib/mec-platform"]
-EXPOSE 8080 5353/udp 5353/tcp
+EXPOSE 8080 8053/udp 8053/tcp
 
 # slim images have no curl: probe /healthz with the venv's Python (urlopen raises,
 # hence exits non-zero, on connection errors and on any non-2xx status).

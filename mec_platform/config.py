@@ -61,7 +61,8 @@ class Settings:
     dataplane: bool = True
     dns_enabled: bool = True
     dns_listen: str = "127.0.0.1"
-    dns_port: int = 5353
+    # Not 53 (needs root, and a local resolver may hold it) nor 5353 (mDNS, often Avahi's).
+    dns_port: int = 8053
     dns_upstreams: tuple[str, ...] = ()
     dns_ttl: int = 30
     dns_dir_override: Path | None = None
@@ -132,7 +133,7 @@ class Settings:
             dataplane=_bool(env.get("MEC_DATAPLANE", "true")),
             dns_enabled=_bool(env.get("MEC_DNS", "true")),
             dns_listen=env.get("MEC_DNS_LISTEN", "127.0.0.1"),
-            dns_port=int(env.get("MEC_DNS_PORT", "5353")),
+            dns_port=int(env.get("MEC_DNS_PORT", "8053")),
             dns_upstreams=tuple(
                 item.strip() for item in env.get("MEC_DNS_UPSTREAMS", "").split(",") if item.strip()
             ),

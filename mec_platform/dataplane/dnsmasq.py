@@ -54,7 +54,7 @@ class DnsmasqServer:
         self,
         workdir: Path,
         listen_address: str = "127.0.0.1",
-        port: int = 5353,
+        port: int = 8053,
         upstreams: Sequence[str] = (),
         default_ttl: int = 30,
         executable: str = "dnsmasq",
