@@ -90,8 +90,18 @@ def add_commands(
         action = OperationAction.STOPPING if args.stop else OperationAction.TERMINATING
         with opener(args) as platform:
             app = platform.apps.begin_termination(args.id, action, args.graceful_timeout)
+            pending = any(
+                other.app_instance_id == args.id and other.termination is not None
+                for other in platform.apps.list_app_instances()
+            )
         assert app.termination is not None
-        print(f"{action.value.lower()}; deadline in {app.termination.max_graceful_timeout} s")
+        if pending:
+            print(
+                f"{action.value.lower()}: notified; completes on confirm_termination or in "
+                f"{app.termination.max_graceful_timeout} s"
+            )
+        else:
+            print(f"{action.value.lower()}: done (no termination subscription to wait for)")
         return 0
 
     app = sub.add_parser("app", help="manage application instances")
