@@ -126,8 +126,6 @@ class AppRules:
         if rule.traffic_rule_id != traffic_rule_id:
             raise InvalidInput("trafficRuleId: does not match the trafficRuleId of the URI")
         rule.check_enforceable()
-        if rule.state is RuleState.ACTIVE:
-            self._check_rules([rule])
         with self._uows(write=True) as uow:
             require_app(uow, app_instance_id)
             before = uow.traffic_rules.get(app_instance_id, traffic_rule_id)
@@ -138,6 +136,8 @@ class AppRules:
             after = replace(rule, revision=before.revision)
             if after == before:
                 return before
+            if after.state is RuleState.ACTIVE:
+                self._check_rules([after])
             after = replace(after, revision=before.revision + 1)
             uow.traffic_rules.update(app_instance_id, after)
             uow.commit()

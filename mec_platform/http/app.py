@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from mec_platform import errors
 from mec_platform.bootstrap import Platform
 from mec_platform.http import app_support, problems, service_mgmt
+from mec_platform.http.allowed import AllowedMethods
 from mec_platform.http.guards import ControlCharacterGuard
 from mec_platform.http.metrics import CONTENT_TYPE, RequestMetricsMiddleware, exposition
 from mec_platform.http.resolver import HandlerResolver
@@ -114,7 +115,11 @@ def create_app(platform: Platform) -> FlaskApp:
             validator_map=validator_map(),
         )
     app.add_error_handler(errors.PlatformError, problems.platform_error)
-    app.add_error_handler(HTTPException, problems.http_error)
+    allowed = AllowedMethods(
+        (base_path, platform.settings.specs_dir / spec_file)
+        for _title, base_path, spec_file, _modules in APIS
+    )
+    app.add_error_handler(HTTPException, problems.http_error_handler(allowed.for_path))
     app.add_error_handler(UnicodeDecodeError, problems.undecodable_body)
     app.add_error_handler(Exception, problems.unexpected_error)
     app.add_middleware(RequestMetricsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)

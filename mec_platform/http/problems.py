@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import quote
 
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -72,17 +72,27 @@ def platform_error(request: ConnexionRequest, exc: Exception) -> ConnexionRespon
     return problem_response(status, exc.title, exc.detail, _instance(request), headers)
 
 
-def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    """Render routing errors (404 unknown path, 405 wrong method) as ProblemDetails."""
-    assert isinstance(exc, HTTPException)
-    detail = exc.detail or "request refused"
-    if exc.status_code == 405:
-        detail = f"method {request.method} is not allowed on {request.url.path}"
-    elif exc.status_code == 404:
-        detail = f"no resource at {request.url.path}"
-    return problem_response(
-        exc.status_code, _title(exc.status_code), detail, _instance(request), exc.headers
-    )
+def http_error_handler(
+    allowed: Callable[[str], str | None],
+) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
+    """Render routing errors (404 unknown path, 405 wrong method) as ProblemDetails.
+
+    `allowed` gives the methods of a path, so a 405 lists every one of them in `Allow`.
+    """
+
+    def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        assert isinstance(exc, HTTPException)
+        detail = exc.detail or "request refused"
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            detail = f"method {request.method} is not allowed on {request.url.path}"
+            headers["Allow"] = allowed(request.url.path) or headers.get("Allow", "")
+        elif exc.status_code == 404:
+            detail = f"no resource at {request.url.path}"
+        status = exc.status_code
+        return problem_response(status, _title(status), detail, _instance(request), headers)
+
+    return http_error
 
 
 def undecodable_body(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

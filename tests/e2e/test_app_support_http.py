@@ -307,6 +307,21 @@ def test_rules_read_and_replace(shared_stack: Stack, tmp_path: Path) -> None:
     assert_problem(stack.http.get(f"{base}/dns_rules"), 404)
 
 
+def test_wrong_method_lists_every_allowed_one(shared_stack: Stack) -> None:
+    stack = shared_stack
+    app = register(stack)["appInstanceId"]
+    cases = {
+        f"{stack.app_api}/applications/{app}/dns_rules/x": "GET, HEAD, PUT",
+        f"{stack.app_api}/registrations/{app}": "DELETE, GET, HEAD, PUT",
+        f"{stack.app_api}/applications/{app}/subscriptions": "GET, HEAD, POST",
+        f"{stack.api}/applications/{app}/services/x": "DELETE, GET, HEAD, PUT",
+    }
+    for url, allowed in cases.items():
+        refused = stack.http.request("PATCH", url, json={})
+        assert_problem(refused, 405)
+        assert refused.headers["Allow"] == allowed, url
+
+
 def test_timing(shared_stack: Stack) -> None:
     stack = shared_stack
     now = stack.http.get(f"{stack.app_api}/timing/current_time").json()

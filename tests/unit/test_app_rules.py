@@ -366,3 +366,22 @@ def test_the_rule_check_sees_the_rule_as_put(env: Env) -> None:
     assert env.checked == [[active]]
     with env.uows() as uow:
         assert uow.traffic_rules.active() == [(app_id, replace(active, revision=2))]
+
+
+def test_missing_foreign_or_stale_beats_the_packet_filter_check() -> None:
+    """404, 403 and 412 say more than "the packet filter is off": they are checked first."""
+
+    def refuse(rules: Sequence[TrafficRule]) -> None:
+        raise Conflict("state: the packet filter is switched off")
+
+    env = make_env(refuse)
+    flow = traffic("t")
+    owner = env.app(traffic_rules=[flow])
+    other = env.app()
+    active = replace(flow, state=ACTIVE)
+    unchanged(env, lambda: env.rules.update_traffic_rule("nope", "t", active, None), NotFound)
+    unchanged(env, lambda: env.rules.update_traffic_rule(other, "t", active, None), Forbidden)
+    stale = '"t.99"'
+    unchanged(
+        env, lambda: env.rules.update_traffic_rule(owner, "t", active, stale), PreconditionFailed
+    )
