@@ -51,6 +51,14 @@ def register(stack: Stack, **info: Any) -> dict[str, Any]:
     return body
 
 
+def termination_subscription(app: str, callback: str) -> dict[str, str]:
+    return {
+        "subscriptionType": "AppTerminationNotificationSubscription",
+        "callbackReference": callback,
+        "appInstanceId": app,
+    }
+
+
 def confirm_ready(stack: Stack, app: str) -> int:
     url = f"{stack.app_api}/applications/{app}/confirm_ready"
     return stack.http.post(url, json={"indication": "READY"}).status_code
@@ -173,12 +181,7 @@ def test_termination_notified_and_confirmed(
     app = register(stack, appName="leaving")["appInstanceId"]
     base = f"{stack.app_api}/applications/{app}"
     subscription = stack.http.post(
-        f"{base}/subscriptions",
-        json={
-            "subscriptionType": "AppTerminationNotificationSubscription",
-            "callbackReference": receiver.url("/bye"),
-            "appInstanceId": app,
-        },
+        f"{base}/subscriptions", json=termination_subscription(app, receiver.url("/bye"))
     )
     assert subscription.status_code == 201, subscription.text
     links = stack.http.get(f"{base}/subscriptions").json()["_links"]["subscriptions"]
@@ -210,11 +213,7 @@ def test_unconfirmed_termination_ends_at_the_deadline(
     app = register(stack, appName="slow")["appInstanceId"]
     stack.http.post(
         f"{stack.app_api}/applications/{app}/subscriptions",
-        json={
-            "subscriptionType": "AppTerminationNotificationSubscription",
-            "callbackReference": receiver.url("/slow"),
-            "appInstanceId": app,
-        },
+        json=termination_subscription(app, receiver.url("/slow")),
     ).raise_for_status()
     admin(stack.env, "app", "terminate", app, "--graceful-timeout", "1")
     wait_until(lambda: receiver.bodies("/slow"), timeout=10)
@@ -230,11 +229,7 @@ def test_subscription_ownership_and_validation(shared_stack: Stack) -> None:
     stack = shared_stack
     owner = register(stack)["appInstanceId"]
     other = register(stack)["appInstanceId"]
-    body = {
-        "subscriptionType": "AppTerminationNotificationSubscription",
-        "callbackReference": "http://127.0.0.1:9/cb",
-        "appInstanceId": owner,
-    }
+    body = termination_subscription(owner, "http://127.0.0.1:9/cb")
     created = stack.http.post(f"{stack.app_api}/applications/{owner}/subscriptions", json=body)
     sub_id = created.headers["Location"].rsplit("/", 1)[-1]
     foreign = f"{stack.app_api}/applications/{other}/subscriptions/{sub_id}"
