@@ -27,7 +27,6 @@ from mec_platform.appsupport.urls import AppSupportUrls
 from mec_platform.appsupport.wire import termination_notification
 from mec_platform.errors import Conflict, InvalidInput, NotFound
 from mec_platform.notifications.model import NewMessage
-from mec_platform.registry.access import require_app
 from mec_platform.registry.model import AppInstance, Service, ServiceQuery, ServiceState
 from mec_platform.registry.ports import Clock, IdGenerator
 from mec_platform.registry.service import ServiceRegistry
@@ -108,7 +107,7 @@ class AppSupport:
         """Delete an instance at once: services, subscriptions and rules go with it."""
         now = self._clock()
         with self._uows(write=True) as uow:
-            require_app(uow, app_instance_id)
+            _locked(uow, app_instance_id)
             queued = self._remove(uow, app_instance_id, now)
             uow.commit()
         self._registry.after_commit(queued)
@@ -163,7 +162,7 @@ class AppSupport:
         if body_app_instance_id not in (None, app_instance_id):
             raise InvalidInput("appInstanceId: does not match the appInstanceId of the URI")
         with self._uows(write=True) as uow:
-            app = _registered(uow, app_instance_id)
+            app = _registered(uow, app_instance_id, lock=True)
             self._check_dependencies(uow, info)
             after = replace(app, info=info, revision=app.revision + 1)
             uow.apps.update(after)
@@ -178,7 +177,7 @@ class AppSupport:
         """
         now = self._clock()
         with self._uows(write=True) as uow:
-            app = _registered(uow, app_instance_id)
+            app = _registered(uow, app_instance_id, lock=True)
             if app.managed:
                 queued = self._registry.withdraw_app(uow, app_instance_id, now)
                 for subscription in uow.termination_subscriptions.list_for_app(app_instance_id):
@@ -222,7 +221,7 @@ class AppSupport:
             raise InvalidInput("indication: must be READY")
         now = self._clock()
         with self._uows(write=True) as uow:
-            app = require_app(uow, app_instance_id)
+            app = _locked(uow, app_instance_id)
             if app.termination is not None:
                 raise Conflict(
                     f"appInstanceId: '{app_instance_id}' is being "
@@ -251,7 +250,7 @@ class AppSupport:
             raise InvalidInput("maxGracefulTimeout: must be at least one second")
         now = self._clock()
         with self._uows(write=True) as uow:
-            app = require_app(uow, app_instance_id)
+            app = _locked(uow, app_instance_id)
             if app.termination is not None:
                 raise Conflict(
                     f"appInstanceId: '{app_instance_id}' is being "
@@ -285,7 +284,7 @@ class AppSupport:
         self._limiter.check(f"termination:{app_instance_id}", "confirm_termination")
         now = self._clock()
         with self._uows(write=True) as uow:
-            app = require_app(uow, app_instance_id)
+            app = _locked(uow, app_instance_id)
             if app.termination is None:
                 raise Conflict(
                     f"appInstanceId: no stop or termination of '{app_instance_id}' is in progress"
@@ -311,7 +310,7 @@ class AppSupport:
         queued = False
         with self._uows(write=True) as uow:
             for candidate in due:
-                app = uow.apps.get(candidate.app_instance_id)
+                app = uow.apps.get_for_update(candidate.app_instance_id)
                 if app is None or app.termination is None or app.termination.deadline > now:
                     continue  # confirmed in between
                 queued = self._complete(uow, app, now) or queued
@@ -348,8 +347,15 @@ class AppSupport:
         return queued
 
 
-def _registered(uow: AppSupportUnitOfWork, app_instance_id: str) -> AppInstance:
-    app = uow.apps.get(app_instance_id)
+def _locked(uow: AppSupportUnitOfWork, app_instance_id: str) -> AppInstance:
+    app = uow.apps.get_for_update(app_instance_id)
+    if app is None:
+        raise NotFound(f"appInstanceId: no application instance '{app_instance_id}'")
+    return app
+
+
+def _registered(uow: AppSupportUnitOfWork, app_instance_id: str, lock: bool = False) -> AppInstance:
+    app = uow.apps.get_for_update(app_instance_id) if lock else uow.apps.get(app_instance_id)
     if app is None or not app.registered:
         raise NotFound(f"appInstanceId: no registration of '{app_instance_id}'")
     return app

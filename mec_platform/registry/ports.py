@@ -18,6 +18,10 @@ class AppInstanceRepository(Protocol):
 
     def get(self, app_instance_id: str) -> AppInstance | None: ...
 
+    def get_for_update(self, app_instance_id: str) -> AppInstance | None:
+        """`get`, holding the record until the transaction ends."""
+        ...
+
     def all(self) -> list[AppInstance]: ...
 
     def terminations_due(self, now: float) -> list[AppInstance]:

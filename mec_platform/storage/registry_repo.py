@@ -104,6 +104,16 @@ class SqlAppInstanceRepository:
         ).first()
         return _app_of(row) if row else None
 
+    def get_for_update(self, app_instance_id: str) -> AppInstance | None:
+        # Row lock on PostgreSQL (SQLite write transactions are serialised already), so two
+        # processes completing the same termination cannot both act on it.
+        row = self._conn.execute(
+            select(app_instances)
+            .where(app_instances.c.app_instance_id == app_instance_id)
+            .with_for_update()
+        ).first()
+        return _app_of(row) if row else None
+
     def all(self) -> list[AppInstance]:
         rows = self._conn.execute(select(app_instances).order_by(app_instances.c.created_at))
         return [_app_of(row) for row in rows]

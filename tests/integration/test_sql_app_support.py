@@ -575,3 +575,31 @@ def test_activating_one_name_at_the_same_moment_lets_only_one_app_win(db: Db) ->
     assert sorted(outcomes) == ["conflict", "ok"]
     with db.uows() as uow:
         assert len(uow.dns_rules.active_for_domain(name)) == 1
+
+
+def test_a_termination_completes_once_when_two_workers_race(db: Db, wired: Wired) -> None:
+    app = wired.apps.add_app_instance("racer").app_instance_id
+    wired.apps.confirm_ready(app, "READY")
+    service = wired.registry.register_service(app, _draft())
+    watcher = wired.apps.add_app_instance("watcher").app_instance_id
+    only_this = FilteringCriteria(ser_instance_ids=(service.ser_instance_id,))
+    watch = wired.registry.subscribe(watcher, "http://watcher.test/avail", only_this)
+    wired.subs.subscribe(app, "http://racer.test/term")
+    wired.apps.begin_termination(app, OperationAction.TERMINATING, 5)
+    db.clock.now += 6
+    start = threading.Barrier(2)
+    finished: list[int] = []
+
+    def worker() -> None:
+        start.wait()
+        finished.append(wired.apps.finish_due_terminations())
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(finished) == [0, 1]
+    statement = select(outbox.c.payload).where(outbox.c.subscription_id == watch.subscription_id)
+    with db.engine.connect() as conn:
+        assert len(conn.execute(statement).all()) == 1  # one REMOVED, not two

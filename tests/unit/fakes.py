@@ -172,6 +172,9 @@ class InMemoryAppInstanceRepository:
     def get(self, app_instance_id: str) -> AppInstance | None:
         return self._store.apps.get(app_instance_id)
 
+    def get_for_update(self, app_instance_id: str) -> AppInstance | None:
+        return self.get(app_instance_id)
+
     def all(self) -> list[AppInstance]:
         return list(self._store.apps.values())
 
