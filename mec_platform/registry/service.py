@@ -364,7 +364,8 @@ class ServiceRegistry:
         changed = 0
         with self._uows(write=True) as uow:
             for candidate in due:
-                service = uow.services.get(candidate.ser_instance_id)
+                # Locked: two workers sweeping at once must not both announce the change.
+                service = uow.services.get_for_update(candidate.ser_instance_id)
                 if service is None:
                     continue
                 state = self._liveness.state_after_silence(service, now)

@@ -202,6 +202,12 @@ class SqlServiceRepository:
         ).first()
         return _service_of(row) if row else None
 
+    def get_for_update(self, ser_instance_id: str) -> Service | None:
+        row = self._conn.execute(
+            select(services).where(services.c.ser_instance_id == ser_instance_id).with_for_update()
+        ).first()
+        return _service_of(row) if row else None
+
     def update(self, service: Service) -> None:
         self._conn.execute(
             update(services)

@@ -603,3 +603,27 @@ def test_a_termination_completes_once_when_two_workers_race(db: Db, wired: Wired
     statement = select(outbox.c.payload).where(outbox.c.subscription_id == watch.subscription_id)
     with db.engine.connect() as conn:
         assert len(conn.execute(statement).all()) == 1  # one REMOVED, not two
+
+
+def test_a_silent_service_is_suspended_once_when_two_workers_sweep(db: Db, wired: Wired) -> None:
+    app = wired.apps.add_app_instance("quiet").app_instance_id
+    wired.apps.confirm_ready(app, "READY")
+    service = wired.registry.register_service(app, replace(_draft(), liveness_interval=30))
+    watcher = wired.apps.add_app_instance("watcher").app_instance_id
+    only_this = FilteringCriteria(ser_instance_ids=(service.ser_instance_id,))
+    watch = wired.registry.subscribe(watcher, "http://watcher.test/avail", only_this)
+    db.clock.now += 50  # more than an interval and a half of silence
+    start = threading.Barrier(2)
+
+    def worker() -> None:
+        start.wait()
+        wired.registry.sweep_liveness()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    statement = select(outbox.c.payload).where(outbox.c.subscription_id == watch.subscription_id)
+    with db.engine.connect() as conn:
+        assert len(conn.execute(statement).all()) == 1  # one STATE_CHANGED, not two

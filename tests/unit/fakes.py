@@ -224,6 +224,9 @@ class InMemoryServiceRepository:
     def get(self, ser_instance_id: str) -> Service | None:
         return self._store.services.get(ser_instance_id)
 
+    def get_for_update(self, ser_instance_id: str) -> Service | None:
+        return self.get(ser_instance_id)
+
     def update(self, service: Service) -> None:
         if service.ser_instance_id in self._store.services:
             self._store.services[service.ser_instance_id] = service
