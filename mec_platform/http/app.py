@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from html import escape
 from typing import Any
 
@@ -106,10 +107,12 @@ def create_app(platform: Platform) -> FlaskApp:
         "timing": platform.timing,
     }
     for _title, base_path, spec_file, modules in APIS:
+        # Links and Location headers name the API version the client called (v1 or v2).
+        own_urls = {"app_urls": replace(platform.app_urls, base_path=base_path)}
         app.add_api(
             spec_file,
             base_path=base_path,
-            resolver=HandlerResolver(modules, dependencies),
+            resolver=HandlerResolver(modules, {**dependencies, **own_urls}),
             pythonic_params=True,
             strict_validation=True,
             validator_map=validator_map(),

@@ -81,6 +81,9 @@ def test_registration_lifecycle(shared_stack: Stack) -> None:
     assert stack.http.get(url).json() == created
     old_base = f"{stack.server.root}/mec_app_support/v1"
     assert stack.http.get(f"{old_base}/registrations/{app}").json() == created
+    # Clients of the older version get links of their own version.
+    older = stack.http.post(f"{old_base}/registrations", json={"appName": "old-client"})
+    assert older.headers["Location"].startswith(f"{old_base}/registrations/")
 
     updated = stack.http.put(url, json={"appName": "camera", "appProvider": "acme-2"})
     assert updated.status_code == 204 and not updated.content
