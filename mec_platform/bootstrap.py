@@ -28,7 +28,7 @@ from mec_platform.storage.migrate import upgrade
 from mec_platform.storage.uow import SqlUnitOfWorkFactory
 from mec_platform.storage.version import SqlRegistryVersion
 from mec_platform.timing.service import TimingService
-from mec_platform.timing.timedatectl import detect_source
+from mec_platform.timing.timedatectl import DetectedSource
 
 
 def new_uuid() -> str:
@@ -135,5 +135,5 @@ def bootstrap(
         rules,
         subscriptions,
         dataplane_wakeup,
-        TimingService(detect_source(chrony_socket=settings.chrony_socket)),
+        TimingService(DetectedSource(settings.chrony_socket)),
     )

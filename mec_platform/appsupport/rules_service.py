@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Protocol, TypeVar
 
 from mec_platform.appsupport.ports import AppSupportUnitOfWork, AppSupportUnitOfWorkFactory
 from mec_platform.appsupport.rules import DnsRule, RuleState, TrafficRule
@@ -24,11 +25,34 @@ def _check_if_match(if_match: str | None, etag: str) -> None:
         )
 
 
-def _missing(kind: str, rule_id: str, app_instance_id: str, owners: list[str]) -> Exception:
+RuleT = TypeVar("RuleT", covariant=True)
+
+
+class _RuleLookup(Protocol[RuleT]):
+    """What DNS and traffic rule repositories share for finding one rule."""
+
+    def get(self, app_instance_id: str, rule_id: str, /) -> RuleT | None: ...
+
+    def owners_of(self, rule_id: str, /) -> list[str]: ...
+
+
+def _owned_rule(
+    uow: AppSupportUnitOfWork,
+    rules: _RuleLookup[RuleT],
+    kind: str,
+    app_instance_id: str,
+    rule_id: str,
+) -> RuleT:
+    """A rule of the application in the path: 404 if unknown, 403 if another app's."""
+    require_app(uow, app_instance_id)
+    rule = rules.get(app_instance_id, rule_id)
+    if rule is not None:
+        return rule
     # Rule ids are per application; one that exists only elsewhere is another app's resource.
+    owners = rules.owners_of(rule_id)
     if owners and app_instance_id not in owners:
-        return Forbidden(f"{kind}: rule '{rule_id}' belongs to another application")
-    return NotFound(f"{kind}: application has no rule '{rule_id}'")
+        raise Forbidden(f"{kind}: rule '{rule_id}' belongs to another application")
+    raise NotFound(f"{kind}: application has no rule '{rule_id}'")
 
 
 def ensure_domain_free(uow: AppSupportUnitOfWork, domain_name: str, app_instance_id: str) -> None:
@@ -71,12 +95,7 @@ class AppRules:
     def dns_rule(self, app_instance_id: str, dns_rule_id: str) -> DnsRule:
         """One DNS rule of an application."""
         with self._uows() as uow:
-            require_app(uow, app_instance_id)
-            rule = uow.dns_rules.get(app_instance_id, dns_rule_id)
-            if rule is None:
-                owners = uow.dns_rules.owners_of(dns_rule_id)
-                raise _missing("dnsRuleId", dns_rule_id, app_instance_id, owners)
-        return rule
+            return _owned_rule(uow, uow.dns_rules, "dnsRuleId", app_instance_id, dns_rule_id)
 
     def update_dns_rule(
         self, app_instance_id: str, dns_rule_id: str, rule: DnsRule, if_match: str | None
@@ -85,11 +104,7 @@ class AppRules:
         if rule.dns_rule_id != dns_rule_id:
             raise InvalidInput("dnsRuleId: does not match the dnsRuleId of the URI")
         with self._uows(write=True) as uow:
-            require_app(uow, app_instance_id)
-            before = uow.dns_rules.get(app_instance_id, dns_rule_id)
-            if before is None:
-                owners = uow.dns_rules.owners_of(dns_rule_id)
-                raise _missing("dnsRuleId", dns_rule_id, app_instance_id, owners)
+            before = _owned_rule(uow, uow.dns_rules, "dnsRuleId", app_instance_id, dns_rule_id)
             _check_if_match(if_match, before.etag)
             after = replace(rule, revision=before.revision)
             if after == before:
@@ -112,12 +127,9 @@ class AppRules:
     def traffic_rule(self, app_instance_id: str, traffic_rule_id: str) -> TrafficRule:
         """One traffic rule of an application."""
         with self._uows() as uow:
-            require_app(uow, app_instance_id)
-            rule = uow.traffic_rules.get(app_instance_id, traffic_rule_id)
-            if rule is None:
-                owners = uow.traffic_rules.owners_of(traffic_rule_id)
-                raise _missing("trafficRuleId", traffic_rule_id, app_instance_id, owners)
-        return rule
+            return _owned_rule(
+                uow, uow.traffic_rules, "trafficRuleId", app_instance_id, traffic_rule_id
+            )
 
     def update_traffic_rule(
         self, app_instance_id: str, traffic_rule_id: str, rule: TrafficRule, if_match: str | None
@@ -127,11 +139,9 @@ class AppRules:
             raise InvalidInput("trafficRuleId: does not match the trafficRuleId of the URI")
         rule.check_enforceable()
         with self._uows(write=True) as uow:
-            require_app(uow, app_instance_id)
-            before = uow.traffic_rules.get(app_instance_id, traffic_rule_id)
-            if before is None:
-                owners = uow.traffic_rules.owners_of(traffic_rule_id)
-                raise _missing("trafficRuleId", traffic_rule_id, app_instance_id, owners)
+            before = _owned_rule(
+                uow, uow.traffic_rules, "trafficRuleId", app_instance_id, traffic_rule_id
+            )
             _check_if_match(if_match, before.etag)
             after = replace(rule, revision=before.revision)
             if after == before:

@@ -27,6 +27,7 @@ from mec_platform.appsupport.urls import AppSupportUrls
 from mec_platform.appsupport.wire import termination_notification
 from mec_platform.errors import Conflict, InvalidInput, NotFound
 from mec_platform.notifications.model import NewMessage
+from mec_platform.registry.access import insert_app, new_app_instance
 from mec_platform.registry.model import AppInstance, Service, ServiceQuery, ServiceState
 from mec_platform.registry.ports import Clock, IdGenerator
 from mec_platform.registry.service import ServiceRegistry
@@ -79,21 +80,17 @@ class AppSupport:
         traffic_rules: Sequence[TrafficRule] = (),
     ) -> AppInstance:
         """Create a managed application instance with the rules of its descriptor."""
-        if not name.strip():
-            raise InvalidInput("name: must not be empty")
+        app = new_app_instance(name, app_instance_id or self._new_id())
         _unique([rule.dns_rule_id for rule in dns_rules], "dnsRuleId")
         _unique([rule.traffic_rule_id for rule in traffic_rules], "trafficRuleId")
         for rule in traffic_rules:
             rule.check_enforceable()
         self._check_rules([rule for rule in traffic_rules if rule.state is RuleState.ACTIVE])
-        app = AppInstance(app_instance_id=app_instance_id or self._new_id(), name=name)
         with self._uows(write=True) as uow:
-            if uow.apps.get(app.app_instance_id) is not None:
-                raise Conflict(f"appInstanceId: '{app.app_instance_id}' exists already")
+            insert_app(uow, app)
             for dns in dns_rules:
                 if dns.state is RuleState.ACTIVE:
                     ensure_domain_free(uow, dns.domain_name, app.app_instance_id)
-            uow.apps.add(app)
             for dns in dns_rules:
                 uow.dns_rules.add(app.app_instance_id, dns)
             for traffic in traffic_rules:
@@ -115,8 +112,7 @@ class AppSupport:
 
     def list_app_instances(self) -> list[AppInstance]:
         """Every application instance."""
-        with self._uows() as uow:
-            return uow.apps.all()
+        return self._registry.list_app_instances()
 
     # -- registration (MEC 011 clause 7.2.13/7.2.14) -----------------------------------------
     def register(self, info: AppInfo, app_instance_id: str | None) -> AppInstance:
@@ -223,10 +219,7 @@ class AppSupport:
         with self._uows(write=True) as uow:
             app = _locked(uow, app_instance_id)
             if app.termination is not None:
-                raise Conflict(
-                    f"appInstanceId: '{app_instance_id}' is being "
-                    f"{app.termination.action.value.lower()}; it cannot become ready now"
-                )
+                raise _busy(app, "; it cannot become ready now")
             if app.ready:
                 raise Conflict(f"appInstanceId: '{app_instance_id}' confirmed ready already")
             uow.apps.update(replace(app, state=AppState.READY, revision=app.revision + 1))
@@ -252,10 +245,7 @@ class AppSupport:
         with self._uows(write=True) as uow:
             app = _locked(uow, app_instance_id)
             if app.termination is not None:
-                raise Conflict(
-                    f"appInstanceId: '{app_instance_id}' is being "
-                    f"{app.termination.action.value.lower()} already"
-                )
+                raise _busy(app, " already")
             subscribers = uow.termination_subscriptions.list_for_app(app_instance_id)
             # Nobody to wait for: the operation completes at once.
             deadline = now + timeout if subscribers else now
@@ -345,6 +335,12 @@ class AppSupport:
             uow.outbox.drop_for_subscription(subscription.subscription_id, now)
         uow.apps.remove(app_instance_id)
         return queued
+
+
+def _busy(app: AppInstance, why: str) -> Conflict:
+    assert app.termination is not None
+    action = app.termination.action.value.lower()
+    return Conflict(f"appInstanceId: '{app.app_instance_id}' is being {action}{why}")
 
 
 def _locked(uow: AppSupportUnitOfWork, app_instance_id: str) -> AppInstance:

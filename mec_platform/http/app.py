@@ -100,15 +100,18 @@ def create_app(platform: Platform) -> FlaskApp:
         "registry": platform.registry,
         "urls": platform.urls,
         "discovery": discovery,
-        "app_urls": platform.app_urls,
         "apps": platform.apps,
         "rules": platform.rules,
         "termination_subscriptions": platform.termination_subscriptions,
         "timing": platform.timing,
     }
     for _title, base_path, spec_file, modules in APIS:
-        # Links and Location headers name the API version the client called (v1 or v2).
-        own_urls = {"app_urls": replace(platform.app_urls, base_path=base_path)}
+        # Application Support links and Location headers name the version called (v1, v2).
+        own_urls = (
+            {"app_urls": replace(platform.app_urls, base_path=base_path)}
+            if spec_file == app_support.SPEC_FILE
+            else {}
+        )
         app.add_api(
             spec_file,
             base_path=base_path,

@@ -78,7 +78,7 @@ class RegistryCollector(Collector):
             services = uow.services.count()
             subscriptions = uow.subscriptions.count()
             stats = uow.outbox.stats()
-            apps = len(uow.apps.all())
+            apps = uow.apps.count()
             dns_active = uow.dns_rules.count_active()
             traffic_active = uow.traffic_rules.count_active()
             rules_version = uow.dns_rules.version()

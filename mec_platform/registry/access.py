@@ -1,10 +1,25 @@
-"""Lookups that enforce existence and ownership (404 unknown, 403 another app's resource)."""
+"""Lookups that enforce existence and ownership (404 unknown, 403 another app's resource),
+and the creation of application instances that every creator shares."""
 
 from __future__ import annotations
 
-from mec_platform.errors import Forbidden, NotFound
+from mec_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mec_platform.registry.model import AppInstance, Service, Subscription
 from mec_platform.registry.ports import UnitOfWork
+
+
+def new_app_instance(name: str, app_instance_id: str) -> AppInstance:
+    """A managed application instance record, not stored yet; the name must not be blank."""
+    if not name.strip():
+        raise InvalidInput("name: must not be empty")
+    return AppInstance(app_instance_id=app_instance_id, name=name)
+
+
+def insert_app(uow: UnitOfWork, app: AppInstance) -> None:
+    """Store a new application instance; its id must not be taken."""
+    if uow.apps.get(app.app_instance_id) is not None:
+        raise Conflict(f"appInstanceId: '{app.app_instance_id}' exists already")
+    uow.apps.add(app)
 
 
 def require_app(uow: UnitOfWork, app_instance_id: str) -> AppInstance:

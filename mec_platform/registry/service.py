@@ -7,7 +7,13 @@ from dataclasses import replace
 
 from mec_platform.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from mec_platform.notifications.model import NewMessage
-from mec_platform.registry.access import owned_service, owned_subscription, require_app
+from mec_platform.registry.access import (
+    insert_app,
+    new_app_instance,
+    owned_service,
+    owned_subscription,
+    require_app,
+)
 from mec_platform.registry.liveness import LivenessPolicy
 from mec_platform.registry.model import (
     AppInstance,
@@ -57,13 +63,9 @@ class ServiceRegistry:
     # -- application instances -------------------------------------------------------------
     def add_app_instance(self, name: str, app_instance_id: str | None = None) -> AppInstance:
         """Create an application instance record (admin command; extended by later features)."""
-        if not name.strip():
-            raise InvalidInput("name: must not be empty")
-        app = AppInstance(app_instance_id=app_instance_id or self._new_id(), name=name)
+        app = new_app_instance(name, app_instance_id or self._new_id())
         with self._uows(write=True) as uow:
-            if uow.apps.get(app.app_instance_id) is not None:
-                raise Conflict(f"appInstanceId: '{app.app_instance_id}' exists already")
-            uow.apps.add(app)
+            insert_app(uow, app)
             uow.commit()
         return app
 
@@ -154,7 +156,7 @@ class ServiceRegistry:
             uow.services.add(service)
             queued = self._announce(uow, service, ChangeType.ADDED, now)
             uow.commit()
-        self._after_commit(queued)
+        self.after_commit(queued)
         return service
 
     def update_service(
@@ -196,7 +198,7 @@ class ServiceRegistry:
             uow.services.update(after)
             queued = self._announce(uow, after, after.changes_from(before), now)
             uow.commit()
-        self._after_commit(queued)
+        self.after_commit(queued)
         return after
 
     def deregister_service(self, app_instance_id: str, ser_instance_id: str) -> None:
@@ -207,11 +209,7 @@ class ServiceRegistry:
             uow.services.remove(ser_instance_id)
             queued = self._announce(uow, service, ChangeType.REMOVED, now)
             uow.commit()
-        self._after_commit(queued)
-
-    def _after_commit(self, queued: bool) -> None:
-        if queued:
-            self._notify_worker()
+        self.after_commit(queued)
 
     @property
     def require_ready(self) -> bool:
@@ -270,7 +268,8 @@ class ServiceRegistry:
 
     def after_commit(self, queued: bool) -> None:
         """Wake the notification worker when the committed transaction queued messages."""
-        self._after_commit(queued)
+        if queued:
+            self._notify_worker()
 
     # -- subscriptions ---------------------------------------------------------------------
     def subscribe(
@@ -347,7 +346,7 @@ class ServiceRegistry:
                 queued = self._announce(uow, after, ChangeType.STATE_CHANGED, now)
                 uow.services.update(after)
             uow.commit()
-        self._after_commit(queued)
+        self.after_commit(queued)
         return self._liveness_of(after)
 
     def sweep_liveness(self) -> int:
@@ -376,7 +375,7 @@ class ServiceRegistry:
                 self._announce(uow, after, ChangeType.STATE_CHANGED, now)
                 changed += 1
             uow.commit()
-        self._after_commit(changed > 0)
+        self.after_commit(changed > 0)
         return changed
 
     def _liveness_of(self, service: Service) -> LivenessInfo:

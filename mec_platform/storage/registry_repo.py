@@ -118,6 +118,10 @@ class SqlAppInstanceRepository:
         rows = self._conn.execute(select(app_instances).order_by(app_instances.c.created_at))
         return [_app_of(row) for row in rows]
 
+    def count(self) -> int:
+        query = select(func.count()).select_from(app_instances)
+        return int(self._conn.execute(query).scalar() or 0)
+
     def terminations_due(self, now: float) -> list[AppInstance]:
         rows = self._conn.execute(
             select(app_instances).where(app_instances.c.termination_deadline <= now)

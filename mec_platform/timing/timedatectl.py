@@ -156,3 +156,17 @@ def detect_source(
     # Nothing answers yet: chrony is the daemon Debian installs for a server, and its
     # adapter starts reporting as soon as a chronyd is started, "none" until then.
     return chrony
+
+
+class DetectedSource:
+    """`detect_source` on first use, so processes that never answer a timing request (admin
+    commands, the worker, the data plane) spawn no chronyc or timedatectl at start."""
+
+    def __init__(self, chrony_socket: str | None = None) -> None:
+        self._chrony_socket = chrony_socket
+        self._source: ClockSyncSource | None = None
+
+    def read(self) -> ClockSync:
+        if self._source is None:
+            self._source = detect_source(chrony_socket=self._chrony_socket)
+        return self._source.read()

@@ -178,6 +178,9 @@ class InMemoryAppInstanceRepository:
     def all(self) -> list[AppInstance]:
         return list(self._store.apps.values())
 
+    def count(self) -> int:
+        return len(self._store.apps)
+
     def terminations_due(self, now: float) -> list[AppInstance]:
         return [
             app
