@@ -25,10 +25,33 @@ class NotFound(PlatformError):
     title = "Not found"
 
 
+class Unauthorized(PlatformError):
+    """The request carries no valid credentials (no token, or a bad one)."""
+
+    title = "Unauthorized"
+    # connexion picks the most specific error of its security checks by this attribute.
+    status = 401
+
+
+class OAuthError(PlatformError):
+    """A token request refused with an error code of RFC 6749 clause 5.2.
+
+    `invalid_client` is answered 401, every other code 400, as the RFC asks.
+    """
+
+    title = "Token request refused"
+
+    def __init__(self, detail: str, error: str) -> None:
+        super().__init__(detail)
+        self.error = error
+
+
 class Forbidden(PlatformError):
     """The caller may not act on this resource (it belongs to another application instance)."""
 
     title = "Forbidden"
+    # connexion picks the most specific error of its security checks by this attribute.
+    status = 403
 
 
 class Conflict(PlatformError):

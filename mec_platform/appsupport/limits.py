@@ -25,6 +25,17 @@ class SlidingWindowLimiter:
         self._calls: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
+    def blocked(self, key: str) -> int | None:
+        """Seconds until `key` may call again when its window is full, else None (not counted)."""
+        now = self._clock()
+        with self._lock:
+            calls = self._calls.get(key)
+            while calls and calls[0] <= now - self._window:
+                calls.popleft()
+            if calls is None or len(calls) < self._limit:
+                return None
+            return max(1, math.ceil(calls[0] + self._window - now))
+
     def check(self, key: str, what: str) -> None:
         """Count one call; raise TooManyRequests when the window is full."""
         now = self._clock()

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from mec_platform.appsupport.model import TerminationSubscription
 from mec_platform.appsupport.rules import DnsRule, TrafficRule
+from mec_platform.auth.ports import ClientRepository
 from mec_platform.registry.ports import UnitOfWork
 
 
@@ -78,6 +79,9 @@ class AppSupportUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def termination_subscriptions(self) -> TerminationSubscriptionRepository: ...
+
+    @property
+    def clients(self) -> ClientRepository: ...
 
     @property
     def dns_rules(self) -> DnsRuleRepository: ...

@@ -25,10 +25,19 @@ from mec_platform.appsupport.rules import DnsRule, RuleState, TrafficRule
 from mec_platform.appsupport.rules_service import ensure_domain_free
 from mec_platform.appsupport.urls import AppSupportUrls
 from mec_platform.appsupport.wire import termination_notification
-from mec_platform.errors import Conflict, InvalidInput, NotFound
+from mec_platform.auth.credentials import AppCredentials
+from mec_platform.auth.model import IssuedCredentials
+from mec_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mec_platform.notifications.model import NewMessage
 from mec_platform.registry.access import insert_app, new_app_instance
-from mec_platform.registry.model import AppInstance, Service, ServiceQuery, ServiceState
+from mec_platform.registry.model import (
+    PLATFORM,
+    Actor,
+    AppInstance,
+    Service,
+    ServiceQuery,
+    ServiceState,
+)
 from mec_platform.registry.ports import Clock, IdGenerator
 from mec_platform.registry.service import ServiceRegistry
 
@@ -45,6 +54,14 @@ class AppSupportOptions:
     features: tuple[PlatformFeature, ...] = PLATFORM_FEATURES
 
 
+@dataclass(frozen=True)
+class NewAppInstance:
+    """An application instance just created, with its client credentials (shown once)."""
+
+    app: AppInstance
+    credentials: IssuedCredentials | None
+
+
 class AppSupport:
     """Registration, readiness and graceful termination of application instances."""
 
@@ -58,6 +75,7 @@ class AppSupport:
         options: AppSupportOptions | None = None,
         notify_dataplane: Callable[[], None] = lambda: None,
         check_rules: Callable[[Sequence[TrafficRule]], None] = lambda rules: None,
+        credentials: AppCredentials | None = None,
     ) -> None:
         self._uows = uows
         self._registry = registry
@@ -70,6 +88,7 @@ class AppSupport:
         )
         self._notify_dataplane = notify_dataplane
         self._check_rules = check_rules
+        self._credentials = credentials
 
     # -- instances created by the platform (admin command, lifecycle) ------------------------
     def add_app_instance(
@@ -78,9 +97,10 @@ class AppSupport:
         app_instance_id: str | None = None,
         dns_rules: Sequence[DnsRule] = (),
         traffic_rules: Sequence[TrafficRule] = (),
-    ) -> AppInstance:
+        owner: str | None = None,
+    ) -> NewAppInstance:
         """Create a managed application instance with the rules of its descriptor."""
-        app = new_app_instance(name, app_instance_id or self._new_id())
+        app = replace(new_app_instance(name, app_instance_id or self._new_id()), owner=owner)
         _unique([rule.dns_rule_id for rule in dns_rules], "dnsRuleId")
         _unique([rule.traffic_rule_id for rule in traffic_rules], "trafficRuleId")
         for rule in traffic_rules:
@@ -95,10 +115,11 @@ class AppSupport:
                 uow.dns_rules.add(app.app_instance_id, dns)
             for traffic in traffic_rules:
                 uow.traffic_rules.add(app.app_instance_id, traffic)
+            credentials = self._new_credentials(uow, app.app_instance_id)
             uow.commit()
         if dns_rules or traffic_rules:
             self._notify_dataplane()
-        return app
+        return NewAppInstance(app, credentials)
 
     def remove_app_instance(self, app_instance_id: str) -> None:
         """Delete an instance at once: services, subscriptions and rules go with it."""
@@ -115,13 +136,25 @@ class AppSupport:
         return self._registry.list_app_instances()
 
     # -- registration (MEC 011 clause 7.2.13/7.2.14) -----------------------------------------
-    def register(self, info: AppInfo, app_instance_id: str | None) -> AppInstance:
-        """Register an application; the platform allocates the id unless one is given."""
+    def register(
+        self, info: AppInfo, app_instance_id: str | None, actor: Actor = PLATFORM
+    ) -> NewAppInstance:
+        """Register an application; the platform allocates the id unless one is given.
+
+        An application instance registers only itself (its id is the default); a new instance
+        belongs to the provider registering it and gets client credentials.
+        """
+        if actor.app_instance_id is not None:
+            if app_instance_id not in (None, actor.app_instance_id):
+                raise Forbidden("appInstanceId: an application instance may register only itself")
+            app_instance_id = actor.app_instance_id
         if info.is_ins_by_mec and app_instance_id is None:
             raise InvalidInput("appInstanceId: required when isInsByMec is true")
         with self._uows(write=True) as uow:
             self._check_dependencies(uow, info)
-            existing = uow.apps.get(app_instance_id) if app_instance_id else None
+            existing = uow.apps.get_for_update(app_instance_id) if app_instance_id else None
+            if existing is not None and not actor.may_act_on(existing):
+                raise Forbidden("appInstanceId: the instance belongs to another provider")
             if existing is None and info.is_ins_by_mec:
                 raise NotFound(
                     f"appInstanceId: no application instance '{app_instance_id}' was "
@@ -132,19 +165,29 @@ class AppSupport:
                     f"appInstanceId: '{app_instance_id}' is registered already; "
                     "use PUT to change its registration"
                 )
+            credentials = None
             if existing is None:
                 app = AppInstance(
                     app_instance_id=app_instance_id or self._new_id(),
                     name=info.app_name,
                     managed=False,
                     info=info,
+                    owner=actor.provider,
                 )
                 uow.apps.add(app)
+                credentials = self._new_credentials(uow, app.app_instance_id)
             else:
                 app = replace(existing, info=info, revision=existing.revision + 1)
                 uow.apps.update(app)
             uow.commit()
-        return app
+        return NewAppInstance(app, credentials)
+
+    def _new_credentials(
+        self, uow: AppSupportUnitOfWork, app_instance_id: str
+    ) -> IssuedCredentials | None:
+        if self._credentials is None:
+            return None
+        return self._credentials.create(uow, app_instance_id)
 
     def registration(self, app_instance_id: str) -> AppInstance:
         """A registered application instance."""
@@ -334,6 +377,7 @@ class AppSupport:
         for subscription in uow.termination_subscriptions.list_for_app(app_instance_id):
             uow.outbox.drop_for_subscription(subscription.subscription_id, now)
         uow.apps.remove(app_instance_id)
+        uow.clients.remove_for_app(app_instance_id)
         return queued
 
 

@@ -52,7 +52,8 @@ class AppInstance:
     """A MEC application instance known to the platform.
 
     `managed` instances were created by the platform (admin command, lifecycle) and outlive
-    their registration; the others exist only while registered through the API.
+    their registration; the others exist only while registered through the API. `owner` is
+    the app provider (user name) it belongs to; None for instances of the platform's admins.
     """
 
     app_instance_id: str
@@ -62,6 +63,7 @@ class AppInstance:
     info: AppInfo | None = None
     termination: Termination | None = None
     revision: int = 1
+    owner: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -72,6 +74,29 @@ class AppInstance:
     def registered(self) -> bool:
         """True while the application has a registration (POST /registrations)."""
         return self.info is not None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs a use case, as far as owning application instances goes.
+
+    An app instance acts for itself only, an app provider for the instances it owns; with
+    neither set the platform itself acts (its admins, operator commands), for every instance.
+    """
+
+    app_instance_id: str | None = None
+    provider: str | None = None
+
+    def may_act_on(self, app: AppInstance) -> bool:
+        """True when this actor may change the given application instance."""
+        if self.app_instance_id is not None:
+            return app.app_instance_id == self.app_instance_id
+        if self.provider is not None:
+            return app.owner == self.provider
+        return True
+
+
+PLATFORM = Actor()
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ def _app_values(app: AppInstance) -> dict[str, Any]:
         "termination_deadline": termination.deadline if termination else None,
         "termination_timeout": termination.max_graceful_timeout if termination else None,
         "revision": app.revision,
+        "owner": app.owner,
     }
 
 
@@ -72,6 +73,7 @@ def _app_of(row: Row[Any]) -> AppInstance:
         info=app_info_from_wire(json.loads(row.app_info)) if row.app_info else None,
         termination=termination,
         revision=row.revision,
+        owner=row.owner,
     )
 
 
@@ -113,6 +115,13 @@ class SqlAppInstanceRepository:
             .with_for_update()
         ).first()
         return _app_of(row) if row else None
+
+    def owner_of(self, app_instance_id: str) -> tuple[bool, str | None]:
+        """Whether the instance exists and its owner, reading only the owner column."""
+        row = self._conn.execute(
+            select(app_instances.c.owner).where(app_instances.c.app_instance_id == app_instance_id)
+        ).first()
+        return (True, row.owner) if row else (False, None)
 
     def all(self) -> list[AppInstance]:
         rows = self._conn.execute(select(app_instances).order_by(app_instances.c.created_at))

@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -34,6 +35,9 @@ app_instances = Table(
     Column("termination_deadline", Float, nullable=True),
     Column("termination_timeout", Integer, nullable=True),
     Column("revision", Integer, nullable=False, server_default="1"),
+    # The app provider (users.name) it belongs to; no foreign key, so removing a user never
+    # fails on the instances it left behind.
+    Column("owner", Text, nullable=True),
 )
 
 services = Table(
@@ -152,4 +156,46 @@ counters = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("value", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("role", String(32), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+ssh_keys = Table(
+    "ssh_keys",
+    metadata,
+    # SHA-256 of the blob in hex: a key belongs to one user at most.
+    Column("key_id", Text, primary_key=True),
+    Column("user_name", Text, ForeignKey("users.name"), nullable=False, index=True),
+    Column("key_type", String(64), nullable=False),
+    Column("blob", LargeBinary, nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("added_at", Float, nullable=False),
+    # Keys added in one transaction share `added_at`; this keeps the order they were added in.
+    Column("position", Integer, nullable=False),
+)
+
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("client_id", Text, primary_key=True),
+    Column("secret_hash", Text, nullable=False),
+    Column("role", String(32), nullable=False),
+    # No foreign key: the registry removes instances in several places, and their clients
+    # are removed explicitly alongside.
+    Column("app_instance_id", Text, nullable=True, unique=True, index=True),
+    Column("created_at", Float, nullable=False),
+)
+
+login_challenges = Table(
+    "login_challenges",
+    metadata,
+    Column("nonce", Text, primary_key=True),
+    Column("user_name", Text, ForeignKey("users.name"), nullable=False, index=True),
+    Column("expires_at", Float, nullable=False, index=True),
 )

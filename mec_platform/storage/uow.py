@@ -16,6 +16,11 @@ from mec_platform.storage.appsupport_repo import (
     SqlTerminationSubscriptionRepository,
     SqlTrafficRuleRepository,
 )
+from mec_platform.storage.auth_repo import (
+    SqlChallengeRepository,
+    SqlClientRepository,
+    SqlUserRepository,
+)
 from mec_platform.storage.engine import SQLITE_BEGIN_OPTION, is_sqlite, sqlite_path
 from mec_platform.storage.outbox_repo import SqlOutboxRepository
 from mec_platform.storage.registry_repo import (
@@ -36,6 +41,9 @@ class SqlUnitOfWork:
     termination_subscriptions: SqlTerminationSubscriptionRepository
     dns_rules: SqlDnsRuleRepository
     traffic_rules: SqlTrafficRuleRepository
+    users: SqlUserRepository
+    clients: SqlClientRepository
+    challenges: SqlChallengeRepository
 
     def __init__(
         self,
@@ -74,6 +82,9 @@ class SqlUnitOfWork:
         self.termination_subscriptions = SqlTerminationSubscriptionRepository(conn, now)
         self.dns_rules = SqlDnsRuleRepository(conn, now)
         self.traffic_rules = SqlTrafficRuleRepository(conn, now)
+        self.users = SqlUserRepository(conn, now)
+        self.clients = SqlClientRepository(conn, now)
+        self.challenges = SqlChallengeRepository(conn, now)
         return self
 
     def __exit__(

@@ -451,7 +451,7 @@ def _draft() -> ServiceDraft:
 def test_the_life_of_a_managed_instance(db: Db, wired: Wired) -> None:
     app = wired.apps.add_app_instance(
         "cam", dns_rules=[dns("d", f"{uid('cam')}.mec.test")], traffic_rules=[traffic("t")]
-    ).app_instance_id
+    ).app.app_instance_id
     wired.apps.register(app_info_from_wire(APP_INFO | {"appServiceRequired": []}), app)
     service = wired.registry.register_service(app, _draft())
     by_name = ServiceQuery(ser_names=(service.ser_name,))
@@ -486,7 +486,7 @@ def _outbox_states(db: Db, *subscription_ids: str) -> set[str]:
 
 
 def test_deregistering_an_unmanaged_instance_deletes_it(db: Db, wired: Wired) -> None:
-    app = wired.apps.register(app_info_from_wire({"appName": "x"}), None).app_instance_id
+    app = wired.apps.register(app_info_from_wire({"appName": "x"}), None).app.app_instance_id
     wired.registry.register_service(app, _draft())
     wired.registry.subscribe(app, "http://x.test/avail", FilteringCriteria())
     wired.subs.subscribe(app, "http://x.test/term")
@@ -524,7 +524,7 @@ def test_a_registry_only_database_upgrades_keeping_its_instances(database_url: s
         upgrade(engine)
         with engine.connect() as conn:
             head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        assert head == "0002"
+        assert head == "0003"
         with SqlUnitOfWorkFactory(engine)() as uow:
             assert uow.apps.get(app_id) == AppInstance(app_id, "legacy", managed=True, revision=1)
             assert uow.dns_rules.list_for_app(app_id) == []
@@ -578,10 +578,10 @@ def test_activating_one_name_at_the_same_moment_lets_only_one_app_win(db: Db) ->
 
 
 def test_a_termination_completes_once_when_two_workers_race(db: Db, wired: Wired) -> None:
-    app = wired.apps.add_app_instance("racer").app_instance_id
+    app = wired.apps.add_app_instance("racer").app.app_instance_id
     wired.apps.confirm_ready(app, "READY")
     service = wired.registry.register_service(app, _draft())
-    watcher = wired.apps.add_app_instance("watcher").app_instance_id
+    watcher = wired.apps.add_app_instance("watcher").app.app_instance_id
     only_this = FilteringCriteria(ser_instance_ids=(service.ser_instance_id,))
     watch = wired.registry.subscribe(watcher, "http://watcher.test/avail", only_this)
     wired.subs.subscribe(app, "http://racer.test/term")
@@ -606,10 +606,10 @@ def test_a_termination_completes_once_when_two_workers_race(db: Db, wired: Wired
 
 
 def test_a_silent_service_is_suspended_once_when_two_workers_sweep(db: Db, wired: Wired) -> None:
-    app = wired.apps.add_app_instance("quiet").app_instance_id
+    app = wired.apps.add_app_instance("quiet").app.app_instance_id
     wired.apps.confirm_ready(app, "READY")
     service = wired.registry.register_service(app, replace(_draft(), liveness_interval=30))
-    watcher = wired.apps.add_app_instance("watcher").app_instance_id
+    watcher = wired.apps.add_app_instance("watcher").app.app_instance_id
     only_this = FilteringCriteria(ser_instance_ids=(service.ser_instance_id,))
     watch = wired.registry.subscribe(watcher, "http://watcher.test/avail", only_this)
     db.clock.now += 50  # more than an interval and a half of silence

@@ -8,7 +8,9 @@ pending message) of each subscription is claimable, claims are leases, results a
 by the lease owner, and running totals back `stats()`. The Application Support repositories
 mirror `registry_repo.py` and `appsupport_repo.py`: removing an application instance takes its
 rules and termination subscriptions along (and, like the foreign keys, refuses while services or
-availability subscriptions still name it), and every rule write moves the rules version.
+availability subscriptions still name it), and every rule write moves the rules version. The
+identity repositories mirror `auth_repo.py`: a user name or an SSH key is taken once (Conflict),
+removing a user takes its keys and login challenges along, and a challenge can be taken once.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any, Self
 
 from mec_platform.appsupport.model import AppState, TerminationSubscription
 from mec_platform.appsupport.rules import DnsRule, RuleState, TrafficRule
+from mec_platform.auth.model import Client, LoginChallenge, Role, SshKey, User
+from mec_platform.errors import Conflict, NotFound
 from mec_platform.notifications.model import (
     Attempt,
     DeliveryResult,
@@ -130,6 +134,9 @@ class InMemoryStore:
     traffic_rules: dict[tuple[str, str], TrafficRule] = field(default_factory=dict)
     rules_version: int = 0
     rules_applied: int = 0
+    users: dict[str, User] = field(default_factory=dict)
+    clients: dict[str, Client] = field(default_factory=dict)
+    challenges: dict[str, LoginChallenge] = field(default_factory=dict)
 
     def copy(self) -> InMemoryStore:
         # Domain objects are frozen; outbox rows are mutable and copied one by one.
@@ -146,6 +153,9 @@ class InMemoryStore:
             traffic_rules=dict(self.traffic_rules),
             rules_version=self.rules_version,
             rules_applied=self.rules_applied,
+            users=dict(self.users),
+            clients=dict(self.clients),
+            challenges=dict(self.challenges),
         )
 
     def snapshot(self) -> InMemoryStore:
@@ -174,6 +184,10 @@ class InMemoryAppInstanceRepository:
 
     def get_for_update(self, app_instance_id: str) -> AppInstance | None:
         return self.get(app_instance_id)
+
+    def owner_of(self, app_instance_id: str) -> tuple[bool, str | None]:
+        app = self._store.apps.get(app_instance_id)
+        return (True, app.owner) if app is not None else (False, None)
 
     def all(self) -> list[AppInstance]:
         return list(self._store.apps.values())
@@ -551,6 +565,123 @@ class InMemoryTrafficRuleRepository:
         return len(self.active())
 
 
+# -- identity repositories ------------------------------------------------------------------
+KEY_TAKEN = "sshKey: this key is registered already"
+CLIENT_TAKEN = "client: the app instance has OAuth2 client credentials already"
+
+
+class InMemoryUserRepository:
+    """Same rules as SqlUserRepository; a user's keys live in its `keys` tuple."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def add(self, user: User) -> None:
+        if user.name in self._store.users:
+            raise Conflict(f"userName: a user named '{user.name}' exists already")
+        self._store.users[user.name] = replace(user, keys=())
+        for key in user.keys:
+            self.add_key(user.name, key)
+
+    def get(self, name: str) -> User | None:
+        return self._store.users.get(name)
+
+    def all(self) -> list[User]:
+        return sorted(self._store.users.values(), key=lambda user: (user.created_at, user.name))
+
+    def with_role(self, role: Role) -> list[User]:
+        return [user for user in self.all() if user.role is role]
+
+    def set_role(self, name: str, role: Role) -> None:
+        if name in self._store.users:
+            self._store.users[name] = replace(self._store.users[name], role=role)
+
+    def remove(self, name: str) -> None:
+        """Remove the user with its keys and login challenges."""
+        challenges = self._store.challenges
+        for nonce in [n for n, c in challenges.items() if c.user_name == name]:
+            del challenges[nonce]
+        self._store.users.pop(name, None)
+
+    def add_key(self, name: str, key: SshKey) -> None:
+        user = self._store.users.get(name)
+        if user is None:
+            raise NotFound(f"user '{name}' does not exist")
+        if self.owner_of_key(key.key_id) is not None:
+            raise Conflict(KEY_TAKEN)
+        self._store.users[name] = replace(user, keys=(*user.keys, key))
+
+    def remove_key(self, name: str, key_id: str) -> None:
+        user = self._store.users.get(name)
+        if user is not None:
+            kept = tuple(key for key in user.keys if key.key_id != key_id)
+            self._store.users[name] = replace(user, keys=kept)
+
+    def owner_of_key(self, key_id: str) -> str | None:
+        for user in self._store.users.values():
+            if any(key.key_id == key_id for key in user.keys):
+                return user.name
+        return None
+
+
+class InMemoryClientRepository:
+    """Same rules as SqlClientRepository: one client per app instance."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def add(self, client: Client) -> None:
+        if client.client_id in self._store.clients:
+            raise Conflict("client: this client id is taken already")
+        app = client.app_instance_id
+        if app is not None and self.for_app(app) is not None:
+            raise Conflict(CLIENT_TAKEN)
+        self._store.clients[client.client_id] = client
+
+    def get(self, client_id: str) -> Client | None:
+        return self._store.clients.get(client_id)
+
+    def for_app(self, app_instance_id: str) -> Client | None:
+        for client in self._store.clients.values():
+            if client.app_instance_id == app_instance_id:
+                return client
+        return None
+
+    def replace_secret(self, client_id: str, secret_hash: str) -> None:
+        client = self._store.clients.get(client_id)
+        if client is not None:
+            self._store.clients[client_id] = replace(client, secret_hash=secret_hash)
+
+    def remove_for_app(self, app_instance_id: str) -> None:
+        client = self.for_app(app_instance_id)
+        if client is not None:
+            del self._store.clients[client.client_id]
+
+
+class InMemoryChallengeRepository:
+    """Same rules as SqlChallengeRepository: taking a challenge removes it."""
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    def add(self, challenge: LoginChallenge) -> None:
+        if challenge.nonce in self._store.challenges:
+            raise DuplicateKey(challenge.nonce)
+        if challenge.user_name not in self._store.users:  # login_challenges.user_name is a FK
+            raise ForeignKeyViolation(challenge.user_name)
+        self._store.challenges[challenge.nonce] = challenge
+
+    def take(self, nonce: str) -> LoginChallenge | None:
+        """Remove and return the challenge (None if unknown or already used)."""
+        return self._store.challenges.pop(nonce, None)
+
+    def purge_expired(self, now: float) -> int:
+        expired = [n for n, c in self._store.challenges.items() if c.expires_at <= now]
+        for nonce in expired:
+            del self._store.challenges[nonce]
+        return len(expired)
+
+
 # -- unit of work ---------------------------------------------------------------------------
 class InMemoryUnitOfWork:
     """A transaction on a copy of the committed store; `commit` publishes the copy."""
@@ -562,6 +693,9 @@ class InMemoryUnitOfWork:
     termination_subscriptions: InMemoryTerminationSubscriptionRepository
     dns_rules: InMemoryDnsRuleRepository
     traffic_rules: InMemoryTrafficRuleRepository
+    users: InMemoryUserRepository
+    clients: InMemoryClientRepository
+    challenges: InMemoryChallengeRepository
 
     def __init__(self, factory: InMemoryUnitOfWorkFactory, write: bool) -> None:
         self._factory = factory
@@ -583,6 +717,9 @@ class InMemoryUnitOfWork:
         self.termination_subscriptions = InMemoryTerminationSubscriptionRepository(work)
         self.dns_rules = InMemoryDnsRuleRepository(work)
         self.traffic_rules = InMemoryTrafficRuleRepository(work)
+        self.users = InMemoryUserRepository(work)
+        self.clients = InMemoryClientRepository(work)
+        self.challenges = InMemoryChallengeRepository(work)
         self._factory.opened.append(self)
         return self
 

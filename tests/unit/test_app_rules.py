@@ -78,7 +78,7 @@ class Env:
     def app(
         self, dns_rules: Sequence[DnsRule] = (), traffic_rules: Sequence[TrafficRule] = ()
     ) -> str:
-        app = self.support.add_app_instance(uid("app"), uid("app"), dns_rules, traffic_rules)
+        app = self.support.add_app_instance(uid("app"), uid("app"), dns_rules, traffic_rules).app
         self.dataplane.clear()
         return app.app_instance_id
 

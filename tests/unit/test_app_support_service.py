@@ -102,11 +102,11 @@ class Env:
 
     def managed(self, **kwargs: Any) -> str:
         """A managed instance as the admin command creates it."""
-        return self.apps.add_app_instance(uid("app"), uid("app"), **kwargs).app_instance_id
+        return self.apps.add_app_instance(uid("app"), uid("app"), **kwargs).app.app_instance_id
 
     def registered(self, **changes: Any) -> str:
         """An instance that exists through its registration only."""
-        return self.apps.register(info(**changes), None).app_instance_id
+        return self.apps.register(info(**changes), None).app.app_instance_id
 
     def service(self, app_id: str, name: str | None = None, **changes: Any) -> Service:
         draft = ServiceDraft(
@@ -190,7 +190,7 @@ def unchanged(env: Env, action: Callable[[], object], error: type[Exception]) ->
 def test_add_app_instance_stores_its_rules_and_wakes_the_data_plane(env: Env) -> None:
     rules = [dns("d2"), dns("d1", state=RuleState.INACTIVE)]
     flows = [traffic("t1", priority=20), traffic("t2", priority=5, state=RuleState.INACTIVE)]
-    app = env.apps.add_app_instance("cam", dns_rules=rules, traffic_rules=flows)
+    app = env.apps.add_app_instance("cam", dns_rules=rules, traffic_rules=flows).app
     assert app.managed and not app.registered and app.state is AppState.INSTANTIATED
     with env.uows() as uow:
         assert uow.dns_rules.list_for_app(app.app_instance_id) == [rules[1], rules[0]]
@@ -235,7 +235,7 @@ def test_add_app_instance_honours_the_rule_check(env: Env) -> None:
     )
     unchanged(env, lambda: apps.add_app_instance("cam", traffic_rules=[traffic()]), Conflict)
     inactive = traffic(state=RuleState.INACTIVE)
-    app = apps.add_app_instance("cam", traffic_rules=[inactive])
+    app = apps.add_app_instance("cam", traffic_rules=[inactive]).app
     assert env.uows.store.traffic_rules[(app.app_instance_id, inactive.traffic_rule_id)]
 
 
@@ -263,7 +263,7 @@ def test_remove_app_instance_takes_everything_along(env: Env) -> None:
 # -- registration ---------------------------------------------------------------------------
 def test_register_allocates_an_id_and_creates_an_unmanaged_instance(env: Env) -> None:
     registration = info("camera")
-    app = env.apps.register(registration, None)
+    app = env.apps.register(registration, None).app
     assert app.app_instance_id
     assert app == AppInstance(app.app_instance_id, "camera", managed=False, info=registration)
     assert env.apps.registration(app.app_instance_id) == app
@@ -272,7 +272,7 @@ def test_register_allocates_an_id_and_creates_an_unmanaged_instance(env: Env) ->
 
 def test_register_with_an_id_uses_it(env: Env) -> None:
     app_id = uid("app")
-    app = env.apps.register(info(), app_id)
+    app = env.apps.register(info(), app_id).app
     assert app.app_instance_id == app_id and not app.managed
 
 
@@ -289,7 +289,7 @@ def test_register_attaches_to_a_managed_instance(env: Env) -> None:
     rule = dns()
     app_id = env.managed(dns_rules=[rule])
     registration = info(is_ins_by_mec=True)
-    app = env.apps.register(registration, app_id)
+    app = env.apps.register(registration, app_id).app
     assert (app.managed, app.info, app.revision) == (True, registration, 2)
     assert env.apps.registration(app_id) == app
     assert env.uows.store.dns_rules == {(app_id, rule.dns_rule_id): rule}
@@ -305,7 +305,7 @@ def test_second_registration_is_a_conflict(env: Env) -> None:
 
 def test_offered_features_are_accepted(env: Env) -> None:
     wanted = tuple(FeatureDependency(f.name, f.version) for f in PLATFORM_FEATURES)
-    app = env.apps.register(info(features_required=wanted), None)
+    app = env.apps.register(info(features_required=wanted), None).app
     assert app.info is not None and app.info.features_required == wanted
 
 
@@ -360,7 +360,7 @@ def test_service_dependencies(
         values["ser_category_id"] = offered.category
     registration = info(services_required=(ServiceDependency(**values),))
     if satisfied:
-        assert env.apps.register(registration, None).registered
+        assert env.apps.register(registration, None).app.registered
     else:
         detail = unchanged(env, lambda: env.apps.register(registration, None), InvalidInput)
         assert detail.startswith("appServiceRequired[0]:")
@@ -457,7 +457,7 @@ def test_deregister_of_a_managed_instance_keeps_it_with_its_rules(env: Env) -> N
     with pytest.raises(NotFound):
         env.apps.registration(app_id)
     unchanged(env, lambda: env.apps.deregister(app_id), NotFound)
-    assert env.apps.register(info(is_ins_by_mec=True), app_id).registered
+    assert env.apps.register(info(is_ins_by_mec=True), app_id).app.registered
 
 
 def test_deregister_of_unknown_instance_is_not_found(env: Env) -> None:
