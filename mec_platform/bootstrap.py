@@ -14,6 +14,13 @@ from mec_platform.appsupport.rules_service import AppRules
 from mec_platform.appsupport.service import AppSupport, AppSupportOptions
 from mec_platform.appsupport.subscriptions import TerminationSubscriptions
 from mec_platform.appsupport.urls import AppSupportUrls
+from mec_platform.auth.audit_file import JsonLinesAuditLog
+from mec_platform.auth.credentials import AppCredentials
+from mec_platform.auth.jwt_tokens import JwtSigner, JwtVerifier, KeyRing
+from mec_platform.auth.openssh_files import OpenSshFiles
+from mec_platform.auth.service import Authenticator, TokenOptions
+from mec_platform.auth.sshsig import SshSigVerifier
+from mec_platform.auth.users import Users
 from mec_platform.config import Settings
 from mec_platform.errors import Conflict
 from mec_platform.notifications.wakeup import WakeupSender, wakeup_path
@@ -37,6 +44,52 @@ def new_uuid() -> str:
 
 
 @dataclass
+class Auth:
+    """Identities, tokens and the audit log of one process."""
+
+    keys: KeyRing
+    verifier: JwtVerifier
+    authenticator: Authenticator
+    users: Users
+    credentials: AppCredentials
+    audit: JsonLinesAuditLog
+
+    def owner_of(self, uows: SqlUnitOfWorkFactory) -> Callable[[str], tuple[bool, str | None]]:
+        """(exists, owner) of an application instance, read from the database."""
+
+        def read(app_instance_id: str) -> tuple[bool, str | None]:
+            with uows() as uow:
+                return uow.apps.owner_of(app_instance_id)
+
+        return read
+
+
+def build_auth(settings: Settings, uows: SqlUnitOfWorkFactory, clock: Clock) -> Auth:
+    """Signing keys (created on first start), token issuing and checking, users, audit."""
+    keys = KeyRing(settings.keys_dir)
+    keys.ensure_key()
+    audit = JsonLinesAuditLog(settings.audit_log)
+    options = TokenOptions(
+        issuer=settings.token_issuer,
+        audience=settings.token_audience,
+        ttl=settings.token_ttl,
+        requests_per_window=settings.token_rate[0],
+        window=settings.token_rate[1],
+        failures_per_window=settings.auth_failure_rate[0],
+    )
+    authenticator = Authenticator(uows, JwtSigner(keys), SshSigVerifier(), audit, clock, options)
+    maintenance = OpenSshFiles(settings.ssh_dir, settings.maintenance_accounts)
+    return Auth(
+        keys,
+        JwtVerifier(keys, settings.token_audience, settings.token_issuer, clock=clock),
+        authenticator,
+        Users(uows, maintenance, clock),
+        AppCredentials(uows, clock),
+        audit,
+    )
+
+
+@dataclass
 class Platform:
     """The wired platform of one process."""
 
@@ -54,6 +107,7 @@ class Platform:
     termination_subscriptions: TerminationSubscriptions
     dataplane_wakeup: WakeupSender
     timing: TimingService
+    auth: Auth
 
     def readiness_problem(self) -> str | None:
         """None when the process can serve requests, else why not."""
@@ -109,6 +163,7 @@ def bootstrap(
     app_urls = AppSupportUrls(settings.api_root)
     dataplane_wakeup = WakeupSender(wakeup_path(settings.database_url, "dataplane"))
     check = traffic_rule_check(settings)
+    auth = build_auth(settings, uows, clock)
     apps = AppSupport(
         uows,
         registry,
@@ -118,6 +173,7 @@ def bootstrap(
         AppSupportOptions(default_graceful_timeout=settings.graceful_timeout),
         notify_dataplane=dataplane_wakeup,
         check_rules=check,
+        credentials=auth.credentials,
     )
     rules = AppRules(uows, notify_dataplane=dataplane_wakeup, check_rules=check)
     subscriptions = TerminationSubscriptions(uows, clock, new_id)
@@ -136,4 +192,5 @@ def bootstrap(
         subscriptions,
         dataplane_wakeup,
         TimingService(DetectedSource(settings.chrony_socket)),
+        auth,
     )

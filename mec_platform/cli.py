@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mec_platform.cli_apps import add_commands as add_app_commands
+from mec_platform.cli_users import add_commands as add_user_commands
 from mec_platform.config import Settings
 from mec_platform.errors import PlatformError
 
@@ -27,7 +28,13 @@ def _settings(args: argparse.Namespace) -> Settings:
         port=getattr(args, "port", None),
         http_workers=getattr(args, "workers", None),
         api_root_override=getattr(args, "api_root", None),
+        tls_cert=_optional_path(getattr(args, "tls_cert", None)),
+        tls_key=_optional_path(getattr(args, "tls_key", None)),
     )
+
+
+def _optional_path(value: str | None) -> Path | None:
+    return Path(value).resolve() if value else None
 
 
 def _prepare_metrics_dir(settings: Settings) -> Path:
@@ -41,6 +48,8 @@ def _prepare_metrics_dir(settings: Settings) -> Path:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate, then run gunicorn (uvicorn workers) and, unless disabled, the worker process."""
     settings = _settings(args)
+    if (settings.tls_cert is None) != (settings.tls_key is None):
+        raise PlatformError("serve: give both --tls-cert and --tls-key, or neither")
     metrics_dir = _prepare_metrics_dir(settings)
     settings = settings.with_overrides(metrics_dir=metrics_dir)
     os.environ.update(settings.to_env())
@@ -137,6 +146,8 @@ def _parser() -> argparse.ArgumentParser:
         help="do not start the data plane (run `mec-platform dataplane`)",
     )
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    serve.add_argument("--tls-key", help="the certificate's private key (PEM)")
     serve.set_defaults(func=cmd_serve)
     with_db(sub.add_parser("worker", help="deliver notifications")).set_defaults(func=cmd_worker)
     with_db(sub.add_parser("dataplane", help="enforce DNS and traffic rules")).set_defaults(
@@ -149,6 +160,7 @@ def _parser() -> argparse.ArgumentParser:
         func=cmd_outbox
     )
     add_app_commands(sub, with_db, _platform)
+    add_user_commands(sub, with_db, _platform)
     diff = sub.add_parser("spec-diff", help="compare our OpenAPI spec with ETSI's", add_help=False)
     diff.add_argument("rest", nargs=argparse.REMAINDER)
     diff.set_defaults(func=None)

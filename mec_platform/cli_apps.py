@@ -18,6 +18,7 @@ from mec_platform.errors import InvalidInput
 
 if TYPE_CHECKING:
     from mec_platform.appsupport.rules import DnsRule, TrafficRule
+    from mec_platform.auth.model import IssuedCredentials
     from mec_platform.bootstrap import Platform
 
 PlatformOpener = Callable[[argparse.Namespace], AbstractContextManager["Platform"]]
@@ -57,6 +58,13 @@ def _rules(args: argparse.Namespace) -> tuple[list[DnsRule], list[TrafficRule]]:
     ]
 
 
+def _print_credentials(credentials: IssuedCredentials | None) -> None:
+    """The client credentials, shown this once (only their hash is kept)."""
+    if credentials is not None:
+        print(f"client_id={credentials.client_id}")
+        print(f"client_secret={credentials.client_secret}")
+
+
 def add_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser],
@@ -67,8 +75,16 @@ def add_commands(
     def cmd_add(args: argparse.Namespace) -> int:
         dns, traffic = _rules(args)
         with opener(args) as platform:
-            app = platform.apps.add_app_instance(args.name, args.id, dns, traffic)
-        print(app.app_instance_id)
+            new = platform.apps.add_app_instance(args.name, args.id, dns, traffic, args.owner)
+        print(new.app.app_instance_id)
+        _print_credentials(new.credentials)
+        return 0
+
+    def cmd_credentials(args: argparse.Namespace) -> int:
+        with opener(args) as platform:
+            issued = platform.auth.credentials.replace(args.id)
+        print(args.id)
+        _print_credentials(issued)
         return 0
 
     def cmd_list(args: argparse.Namespace) -> int:
@@ -106,13 +122,21 @@ def add_commands(
 
     app = sub.add_parser("app", help="manage application instances")
     app_sub = app.add_subparsers(dest="app_command", required=True)
-    add = with_db(app_sub.add_parser("add", help="create an app instance, print its id"))
+    add = with_db(
+        app_sub.add_parser("add", help="create an app instance, print its id and credentials")
+    )
     add.add_argument("name")
     add.add_argument("--id", help="use this appInstanceId instead of a new UUID")
     add.add_argument("--dns-rule", action="append", help="a DnsRule as JSON (repeatable)")
     add.add_argument("--traffic-rule", action="append", help="a TrafficRule as JSON (repeatable)")
     add.add_argument("--rules", help="JSON file with dnsRules and trafficRules lists")
+    add.add_argument("--owner", help="the app provider (user name) owning the instance")
     add.set_defaults(func=cmd_add)
+    credentials = with_db(
+        app_sub.add_parser("credentials", help="issue a new client secret (the old one stops)")
+    )
+    credentials.add_argument("id")
+    credentials.set_defaults(func=cmd_credentials)
     listing = with_db(app_sub.add_parser("list", help="list app instances"))
     listing.set_defaults(func=cmd_list)
     remove = with_db(app_sub.add_parser("remove", help="delete an app instance at once"))

@@ -30,6 +30,16 @@ def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
+def _rate(value: str) -> tuple[int, float]:
+    """`N/S`: at most N per S seconds."""
+    count, _, window = value.partition("/")
+    return int(count), float(window or "60")
+
+
 def _flag(value: bool) -> str:
     return "true" if value else "false"
 
@@ -70,6 +80,18 @@ class Settings:
     nft_table: str = "mec_platform"
     nft_netns: str | None = None
     chrony_socket: str | None = None
+    auth_enabled: bool = True
+    token_ttl: int = 900
+    token_issuer: str = "mec-platform"
+    token_audience: str = "mec-platform"
+    token_rate: tuple[int, float] = (30, 60.0)
+    auth_failure_rate: tuple[int, float] = (10, 60.0)
+    keys_dir_override: Path | None = None
+    audit_log_override: Path | None = None
+    ssh_dir_override: Path | None = None
+    maintenance_accounts: tuple[str, ...] = ("mec-maint",)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
     log_level: str = "INFO"
     log_json: bool = True
     metrics_dir: Path | None = None
@@ -83,7 +105,8 @@ class Settings:
         host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     @property
     def dns_dir(self) -> Path:
@@ -98,6 +121,26 @@ class Settings:
             digest = hashlib.sha256(self.database_url.encode()).hexdigest()[:12]
             return Path("/run/mec-platform") / f"dns-{digest}"
         return self.data_dir / "dns"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Where the token signing keys live (private: 0700 folder, 0600 files)."""
+        return self.keys_dir_override or self.data_dir / "keys"
+
+    @property
+    def audit_log(self) -> Path:
+        """The audit log (JSON lines)."""
+        return self.audit_log_override or self.data_dir / "audit.log"
+
+    @property
+    def ssh_dir(self) -> Path:
+        """Where maintenance access is rendered: authorized_keys/<account> and an sshd drop-in."""
+        return self.ssh_dir_override or self.data_dir / "ssh"
+
+    @property
+    def tls(self) -> bool:
+        """True when the server speaks HTTPS."""
+        return self.tls_cert is not None and self.tls_key is not None
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced (None values are ignored)."""
@@ -146,6 +189,22 @@ class Settings:
             nft_table=env.get("MEC_NFT_TABLE", "mec_platform"),
             nft_netns=env.get("MEC_NFT_NETNS") or None,
             chrony_socket=env.get("MEC_CHRONY_SOCKET") or None,
+            auth_enabled=_bool(env.get("MEC_AUTH", "true")),
+            token_ttl=int(env.get("MEC_TOKEN_TTL", "900")),
+            token_issuer=env.get("MEC_TOKEN_ISSUER", "mec-platform"),
+            token_audience=env.get("MEC_TOKEN_AUDIENCE", "mec-platform"),
+            token_rate=_rate(env.get("MEC_TOKEN_RATE", "30/60")),
+            auth_failure_rate=_rate(env.get("MEC_AUTH_FAILURE_RATE", "10/60")),
+            keys_dir_override=_path(env.get("MEC_KEYS_DIR")),
+            audit_log_override=_path(env.get("MEC_AUDIT_LOG")),
+            ssh_dir_override=_path(env.get("MEC_SSH_DIR")),
+            maintenance_accounts=tuple(
+                item.strip()
+                for item in env.get("MEC_MAINTENANCE_ACCOUNTS", "mec-maint").split(",")
+                if item.strip()
+            ),
+            tls_cert=_path(env.get("MEC_TLS_CERT")),
+            tls_key=_path(env.get("MEC_TLS_KEY")),
             log_level=env.get("MEC_LOG_LEVEL", "INFO").upper(),
             log_json=_bool(env.get("MEC_LOG_JSON", "true")),
             metrics_dir=Path(metrics_dir) if metrics_dir else None,
@@ -176,7 +235,23 @@ class Settings:
             "MEC_DNS_TTL": str(self.dns_ttl),
             "MEC_TRAFFIC_RULES": _flag(self.traffic_rules_enabled),
             "MEC_NFT_TABLE": self.nft_table,
+            "MEC_AUTH": _flag(self.auth_enabled),
+            "MEC_TOKEN_TTL": str(self.token_ttl),
+            "MEC_TOKEN_ISSUER": self.token_issuer,
+            "MEC_TOKEN_AUDIENCE": self.token_audience,
+            "MEC_TOKEN_RATE": f"{self.token_rate[0]}/{self.token_rate[1]:g}",
+            "MEC_AUTH_FAILURE_RATE": f"{self.auth_failure_rate[0]}/{self.auth_failure_rate[1]:g}",
+            "MEC_MAINTENANCE_ACCOUNTS": ",".join(self.maintenance_accounts),
         }
+        for name, path in (
+            ("MEC_KEYS_DIR", self.keys_dir_override),
+            ("MEC_AUDIT_LOG", self.audit_log_override),
+            ("MEC_SSH_DIR", self.ssh_dir_override),
+            ("MEC_TLS_CERT", self.tls_cert),
+            ("MEC_TLS_KEY", self.tls_key),
+        ):
+            if path is not None:
+                env[name] = str(path)
         if self.nft_netns:
             env["MEC_NFT_NETNS"] = self.nft_netns
         if self.dns_dir_override is not None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import secrets
 from tests.support.databases import fresh_postgres_database
 from tests.support.receiver import CallbackReceiver
 
@@ -39,3 +40,18 @@ def receiver() -> Iterator[CallbackReceiver]:
     server = CallbackReceiver().start()
     yield server
     server.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a secret it created shows up in any log it wrote."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or not secrets.remembered():
+        return
+    leaked = secrets.leaks(factory.getbasetemp())
+    if leaked:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        for path, start in leaked:
+            message = f"SECRET LEAK: a secret starting {start!r}... is in {path}"
+            if reporter is not None:
+                reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -44,6 +44,8 @@ class PlatformServer(BaseApplication):  # type: ignore[misc]
             "child_exit": _child_exit,
             "accesslog": "-" if access_log else None,
             "proc_name": "mec-platform",
+            "certfile": str(settings.tls_cert) if settings.tls else None,
+            "keyfile": str(settings.tls_key) if settings.tls else None,
         }
         super().__init__()
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from html import escape
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import flask
+import yaml
 from connexion import FlaskApp
 from connexion.jsonifier import Jsonifier
 from connexion.middleware import MiddlewarePosition
@@ -16,14 +20,20 @@ from connexion.options import SwaggerUIOptions
 from starlette.exceptions import HTTPException
 
 from mec_platform import errors
+from mec_platform.auth.audit_file import read_audit
 from mec_platform.bootstrap import Platform
-from mec_platform.http import app_support, problems, service_mgmt
+from mec_platform.http import app_support, oauth2, platform_users, problems, service_mgmt
 from mec_platform.http.allowed import AllowedMethods
+from mec_platform.http.authorization import PolicyEnforcement
 from mec_platform.http.guards import ControlCharacterGuard
+from mec_platform.http.headers import SecurityHeaders
 from mec_platform.http.metrics import CONTENT_TYPE, RequestMetricsMiddleware, exposition
 from mec_platform.http.resolver import HandlerResolver
+from mec_platform.http.security import bearer_handler, calling_actor
 from mec_platform.http.service_mgmt.discovery import DiscoveryCache, DiscoveryFastPath
 from mec_platform.http.validation import validator_map
+
+log = logging.getLogger("mec_platform.http")
 
 APIS = (
     (
@@ -41,6 +51,8 @@ APIS = (
         )
         for base_path in app_support.BASE_PATHS
     ),
+    ("Users", platform_users.BASE_PATH, platform_users.SPEC_FILE, platform_users.HANDLER_MODULES),
+    ("OAuth 2.0 tokens", oauth2.BASE_PATH, oauth2.SPEC_FILE, oauth2.HANDLER_MODULES),
 )
 
 
@@ -84,19 +96,9 @@ def _add_operational_routes(app: FlaskApp, platform: Platform) -> None:
     app.add_url_rule("/metrics", "metrics", metrics)
 
 
-def create_app(platform: Platform) -> FlaskApp:
-    """Build the ASGI app serving every API of the platform."""
-    # Anonymous access is declared next to OAuth2 until token checks land; connexion would
-    # otherwise warn once per operation that it has no token check for the OAuth2 scheme.
-    logging.getLogger("connexion.security").setLevel(logging.ERROR)
-    app = FlaskApp(
-        __name__,
-        specification_dir=str(platform.settings.specs_dir),
-        jsonifier=Jsonifier(json, separators=(",", ":")),
-        swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
-    )
-    discovery = DiscoveryCache(platform.registry, platform.urls)
-    dependencies: dict[str, Any] = {
+def _dependencies(platform: Platform, discovery: DiscoveryCache) -> dict[str, Any]:
+    auth = platform.auth
+    return {
         "registry": platform.registry,
         "urls": platform.urls,
         "discovery": discovery,
@@ -104,7 +106,42 @@ def create_app(platform: Platform) -> FlaskApp:
         "rules": platform.rules,
         "termination_subscriptions": platform.termination_subscriptions,
         "timing": platform.timing,
+        "caller": calling_actor,
+        "users": auth.users,
+        "credentials": auth.credentials,
+        "authenticator": auth.authenticator,
+        "jwks": auth.keys.jwks,
+        "audit_reader": audit_reader(platform.settings.audit_log),
     }
+
+
+def _specification(platform: Platform, spec_file: str) -> str | dict[str, Any]:
+    """The spec as connexion should serve it: as written, or without security when auth is off."""
+    if platform.settings.auth_enabled:
+        return spec_file
+    document = yaml.safe_load((platform.settings.specs_dir / spec_file).read_text())
+    document["security"] = []
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict):
+                operation.pop("security", None)
+    return cast(dict[str, Any], document)
+
+
+def create_app(platform: Platform) -> FlaskApp:
+    """Build the ASGI app serving every API of the platform."""
+    settings = platform.settings
+    if not settings.auth_enabled:
+        log.warning("authentication is off (MEC_AUTH=false): anyone may call every operation")
+    app = FlaskApp(
+        __name__,
+        specification_dir=str(settings.specs_dir),
+        jsonifier=Jsonifier(json, separators=(",", ":")),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui=True),
+        security_map={"oauth2": bearer_handler(platform.auth.verifier, platform.auth.audit)},
+    )
+    discovery = DiscoveryCache(platform.registry, platform.urls)
+    dependencies = _dependencies(platform, discovery)
     for _title, base_path, spec_file, modules in APIS:
         # Application Support links and Location headers name the version called (v1, v2).
         own_urls = (
@@ -113,13 +150,33 @@ def create_app(platform: Platform) -> FlaskApp:
             else {}
         )
         app.add_api(
-            spec_file,
+            _specification(platform, spec_file),
             base_path=base_path,
             resolver=HandlerResolver(modules, {**dependencies, **own_urls}),
             pythonic_params=True,
             strict_validation=True,
             validator_map=validator_map(),
         )
+    _add_error_handlers(app, platform)
+    app.add_middleware(RequestMetricsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(ControlCharacterGuard, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(
+        SecurityHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION, tls=settings.tls
+    )
+    app.add_middleware(
+        PolicyEnforcement,
+        position=MiddlewarePosition.BEFORE_VALIDATION,
+        owner_of=platform.auth.owner_of(platform.uows),
+        audit=platform.auth.audit,
+    )
+    app.add_middleware(
+        DiscoveryFastPath, position=MiddlewarePosition.BEFORE_VALIDATION, cache=discovery
+    )
+    _add_operational_routes(app, platform)
+    return app
+
+
+def _add_error_handlers(app: FlaskApp, platform: Platform) -> None:
     app.add_error_handler(errors.PlatformError, problems.platform_error)
     allowed = AllowedMethods(
         (base_path, platform.settings.specs_dir / spec_file)
@@ -128,10 +185,22 @@ def create_app(platform: Platform) -> FlaskApp:
     app.add_error_handler(HTTPException, problems.http_error_handler(allowed.for_path))
     app.add_error_handler(UnicodeDecodeError, problems.undecodable_body)
     app.add_error_handler(Exception, problems.unexpected_error)
-    app.add_middleware(RequestMetricsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(ControlCharacterGuard, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(
-        DiscoveryFastPath, position=MiddlewarePosition.BEFORE_VALIDATION, cache=discovery
-    )
-    _add_operational_routes(app, platform)
-    return app
+
+
+def audit_reader(path: Path) -> Callable[[int, str | None], list[dict[str, Any]]]:
+    """Reads the latest audit records; `since` is RFC 3339 text."""
+
+    def read(limit: int, since: str | None) -> list[dict[str, Any]]:
+        moment = None
+        if since:
+            try:
+                moment = datetime.fromisoformat(since)
+            except ValueError:
+                raise errors.InvalidInput(
+                    f"since: '{since[:40]}' is not an RFC 3339 time"
+                ) from None
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+        return read_audit(path, limit, moment)
+
+    return read

@@ -19,6 +19,7 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 STATUS_OF: dict[type[errors.PlatformError], int] = {
     errors.InvalidInput: 400,
+    errors.Unauthorized: 401,
     errors.Forbidden: 403,
     errors.NotFound: 404,
     errors.Conflict: 409,
@@ -64,12 +65,37 @@ def problem_response(
 def platform_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """Render an error raised on purpose by the core."""
     assert isinstance(exc, errors.PlatformError)
+    if isinstance(exc, errors.OAuthError):
+        return _oauth_error(request, exc)
     status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400)
     log.info("request refused", extra={"status": status, "detail": exc.detail})
-    headers = (
-        {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.TooManyRequests) else None
-    )
+    headers: dict[str, str] = {}
+    if isinstance(exc, errors.TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, errors.Unauthorized):
+        headers["WWW-Authenticate"] = BEARER_CHALLENGE
     return problem_response(status, exc.title, exc.detail, _instance(request), headers)
+
+
+BEARER_CHALLENGE = 'Bearer realm="mec-platform"'
+
+
+def _oauth_error(request: ConnexionRequest, exc: errors.OAuthError) -> ConnexionResponse:
+    """RFC 6749 clause 5.2: the error code rides along as extra ProblemDetails members."""
+    status = 401 if exc.error == "invalid_client" else 400
+    log.info("token request refused", extra={"status": status, "error": exc.error})
+    body = problem_body(status, exc.title, exc.detail, _instance(request))
+    body.update(error=exc.error, error_description=exc.detail)
+    headers = {"Content-Type": PROBLEM_JSON}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="mec-platform"'
+    return ConnexionResponse(
+        status_code=status,
+        mimetype=PROBLEM_JSON,
+        content_type=PROBLEM_JSON,
+        body=json.dumps(body),
+        headers=headers,
+    )
 
 
 def http_error_handler(

@@ -9,17 +9,24 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.processes import PlatformProcess, WorkerProcess, add_app, platform_env
+from tests.support.processes import (
+    PlatformProcess,
+    WorkerProcess,
+    add_app,
+    admin_token,
+    platform_env,
+)
 
 
 @dataclass
 class Stack:
-    """A running platform: HTTP server, notification worker, an HTTP client."""
+    """A running platform: HTTP server, notification worker, an admin's HTTP client."""
 
     env: dict[str, str]
     server: PlatformProcess
     worker: WorkerProcess
     http: httpx.Client
+    token: str
 
     @property
     def api(self) -> str:
@@ -43,8 +50,10 @@ def run_stack(database_url: str, folder: Path, **settings: str) -> Iterator[Stac
     # Admin commands and the worker build links too: they must know the server's address.
     env["MEC_API_ROOT"] = server.root
     worker = WorkerProcess(env).start()
-    client = httpx.Client(timeout=10)
-    running = Stack(env, server, worker, client)
+    # The tests act as a platform admin unless they say otherwise (tests/e2e/test_auth*.py).
+    token = admin_token(env)
+    client = httpx.Client(timeout=10, headers={"Authorization": f"Bearer {token}"})
+    running = Stack(env, server, worker, client, token)
     try:
         yield running
     finally:

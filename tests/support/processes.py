@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.support.net import free_port, wait_http_ok
+from tests.support.secrets import remember
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,6 +52,8 @@ def platform_env(data_dir: Path, database_url: str | None = None, **extra: str) 
         # The data plane needs a DNS port and a network namespace of the test's own: the tests
         # that exercise it switch it on with both.
         MEC_DATAPLANE="false",
+        # Module-wide platforms outlive the default 15 minutes of a token.
+        MEC_TOKEN_TTL="7200",
     )
     env.update(extra)
     return env
@@ -150,4 +153,35 @@ def add_app(env: dict[str, str], name: str, *options: str) -> str:
         capture_output=True,
         text=True,
     )
-    return out.stdout.strip().splitlines()[-1]
+    # The id comes first; the client credentials follow (see add_app_with_credentials).
+    lines = out.stdout.strip().splitlines()
+    for line in lines[1:]:
+        if line.startswith("client_secret="):
+            remember(line.split("=", 1)[1])
+    return lines[0]
+
+
+def add_app_with_credentials(env: dict[str, str], name: str, *options: str) -> tuple[str, str]:
+    """`mec-platform app add`, returning (appInstanceId, client secret)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "mec_platform.cli", "app", "add", name, *options],
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    lines = out.stdout.strip().splitlines()
+    fields = dict(line.split("=", 1) for line in lines[1:])
+    return lines[0], remember(fields["client_secret"])
+
+
+def admin_token(env: dict[str, str], name: str = "e2e-admin", role: str = "platform-admin") -> str:
+    """A token for a user of the given role, created on first use, minted on the box."""
+    listed = admin(env, "user", "list")
+    if not any(line.split("\t")[0] == name for line in listed.stdout.splitlines()):
+        created = admin(env, "user", "add", name, "--role", role)
+        assert created.returncode == 0, created.stderr
+    minted = admin(env, "token", name)
+    assert minted.returncode == 0, minted.stderr
+    return remember(minted.stdout.strip())
