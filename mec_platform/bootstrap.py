@@ -16,7 +16,8 @@ from mec_platform.appsupport.subscriptions import TerminationSubscriptions
 from mec_platform.appsupport.urls import AppSupportUrls
 from mec_platform.auth.audit_file import JsonLinesAuditLog
 from mec_platform.auth.credentials import AppCredentials
-from mec_platform.auth.jwt_tokens import JwtSigner, JwtVerifier, KeyRing
+from mec_platform.auth.jwt_keys import KeyRing
+from mec_platform.auth.jwt_tokens import JwtSigner, JwtVerifier
 from mec_platform.auth.openssh_files import OpenSshFiles
 from mec_platform.auth.service import Authenticator, TokenOptions
 from mec_platform.auth.sshsig import SshSigVerifier

@@ -21,7 +21,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from mec_platform.auth.jwt_tokens import PRUNE_MARGIN, JwtSigner, JwtVerifier, KeyRing
+from mec_platform.auth.jwt_keys import PRUNE_MARGIN, KeyRing
+from mec_platform.auth.jwt_tokens import JwtSigner, JwtVerifier
 from mec_platform.auth.model import Principal, Role
 from mec_platform.errors import Unauthorized
 
@@ -327,7 +328,7 @@ def test_jwks_publishes_the_public_keys(setup: Setup) -> None:
 STARTER = """
 import sys, time
 from pathlib import Path
-from mec_platform.auth.jwt_tokens import KeyRing
+from mec_platform.auth.jwt_keys import KeyRing
 
 Path(sys.argv[2]).touch()
 while not Path(sys.argv[3]).exists():
