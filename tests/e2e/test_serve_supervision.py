@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.support.net import wait_until
-from tests.support.processes import PlatformProcess, add_app, platform_env
+from tests.support.processes import PlatformProcess, add_app, admin_token, platform_env
 from tests.support.receiver import CallbackReceiver
 
 pytestmark = pytest.mark.e2e
@@ -47,8 +47,11 @@ def test_a_killed_worker_is_restarted_and_delivery_goes_on(
 
         app = add_app(env, "after-crash")
         api = server.api
+        # Every MEC 011 call needs a token: act as a platform admin minted on the box.
+        auth = {"Authorization": f"Bearer {admin_token(env)}"}
         httpx.post(
             f"{api}/applications/{app}/subscriptions",
+            headers=auth,
             json={
                 "subscriptionType": "SerAvailabilityNotificationSubscription",
                 "callbackReference": receiver.url("/after"),
@@ -56,6 +59,7 @@ def test_a_killed_worker_is_restarted_and_delivery_goes_on(
         ).raise_for_status()
         httpx.post(
             f"{api}/applications/{app}/services",
+            headers=auth,
             json={
                 "serName": "survivor",
                 "version": "1",

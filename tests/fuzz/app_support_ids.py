@@ -18,6 +18,7 @@ from schemathesis import Case, Response
 from schemathesis.core.parameters import ParameterLocation
 
 from tests.fuzz.support import CallLog, choose, id_from_location, valid_part
+from tests.support.secrets import remember
 
 ENFORCED_ACTIONS = ["DROP", "PASSTHROUGH"]
 MAX_TRACKED_REGISTRATIONS = 4
@@ -159,6 +160,8 @@ class AppSupportIds:
         self.log.count(case, response)
         method, status = case.method.upper(), response.status_code
         if case.path == "/registrations" and method == "POST" and status == 201:
+            for secret in response.headers.get("mec-client-secret", []):
+                remember(secret)
             self._registered(response.json().get("appInstanceId"))
         app_id = case.path_parameters.get("appInstanceId") if case.path_parameters else None
         app = self.apps.get(app_id or "")

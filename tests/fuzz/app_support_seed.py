@@ -3,7 +3,9 @@
 Two instances get DNS and traffic rules through the real admin command (app "a" as options,
 app "b" as a rules file); "a" is then registered as instantiated by MEC management. A third
 instance is being stopped gracefully, so confirm_termination has a stop to confirm, and a fourth
-exists only through its registration. Every instance has termination subscriptions.
+exists only through its registration. Every instance has termination subscriptions. The HTTP
+client given carries a platform admin's token; the client secrets the registrations hand out are
+remembered, so the end of the run can check that no log shows them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import httpx
 
 from tests.fuzz.app_support_ids import AppSupportIds, LiveApp
 from tests.support.processes import add_app, admin
+from tests.support.secrets import remember
 
 SUBSCRIPTIONS_PER_APP = 3
 CALLBACK = "http://127.0.0.1:9/termination"
@@ -121,6 +124,8 @@ def _subscribe(client: httpx.Client, app_id: str, ids: AppSupportIds) -> None:
 def _register(client: httpx.Client, body: dict[str, Any]) -> str:
     response = client.post("/registrations", json=body)
     assert response.status_code == 201, response.text
+    # A new instance (not one MEC management made) gets its client secret in this answer.
+    remember(response.headers.get("MEC-Client-Secret", ""))
     return str(response.json()["appInstanceId"])
 
 

@@ -4,8 +4,9 @@ Each fuzz module loads one of our specs, steers the generated path ids (and, for
 valid bodies) to resources that exist on the server, and validates every answer with the same
 checks. This module holds what they share: the seeded configuration, the deterministic choice
 between a live id and the generated one, the validation wrapper whose error names the operation,
-OpenAPI links added on the test side, a tally of the traffic, and the runner of the stateful link
-chains, which tolerates Hypothesis' report that a live server does not replay scenarios alike.
+OpenAPI links added on the test side, a tally of the traffic, the runner of the stateful link
+chains, which tolerates Hypothesis' report that a live server does not replay scenarios alike, and
+the bearer token every call of a protected API carries (a platform admin's, minted on the box).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from schemathesis.core.failures import Failure
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.engine.recorder import ScenarioRecorder
 from schemathesis.errors import FailureGroup
+
+from tests.support.processes import admin_token
 
 SEED = 11_011
 MAX_EXAMPLES = 50
@@ -51,18 +54,32 @@ Excuse = Callable[[Failure, Case[Any]], bool]
 
 
 def config(
-    checks: tuple[str, ...], base_url: str | None = None, stateful: bool = False
+    checks: tuple[str, ...],
+    base_url: str | None = None,
+    stateful: bool = False,
+    headers: Mapping[str, str] | None = None,
+    max_examples: int = MAX_EXAMPLES,
 ) -> schemathesis.Config:
-    """Seeded valid and invalid data, only `checks`, no shrinking, exact curl lines."""
+    """Seeded valid and invalid data, only `checks`, no shrinking, exact curl lines.
+
+    `headers` go with every generated request (the schemas loaded at import time, before any
+    server runs, pass their token to each call instead).
+    """
     project: dict[str, Any] = {
         "seed": SEED,
         "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large"],
         "request-timeout": 10,
-        "output": {"sanitization": {"enabled": False}},
+        # Curl lines stay exact but for the bearer token, which no report should show.
+        "output": {
+            "sanitization": {
+                "keys-to-sanitize": ["authorization"],
+                "sensitive-markers": ["authorization"],
+            }
+        },
         # Shrinking replays cases against a server whose state has moved on: flaky, not smaller.
         "generation": {
             "mode": "all",
-            "max-examples": MAX_EXAMPLES,
+            "max-examples": max_examples,
             "database": "none",
             "no-shrink": True,
         },
@@ -70,12 +87,26 @@ def config(
     }
     if base_url:
         project["base-url"] = base_url
+    if headers:
+        project["headers"] = dict(headers)
     if stateful:
         # Only the links the test declares, and valid data: invalid data is fuzzed per request.
         project["phases"] = {
             "stateful": {"inference": {"algorithms": []}, "generation": {"mode": "positive"}}
         }
     return schemathesis.Config.from_dict(project)
+
+
+class BearerHeader(dict[str, str]):
+    """An `Authorization` header whose repr hides the token: pytest prints test arguments."""
+
+    def __repr__(self) -> str:
+        return "{'Authorization': 'Bearer [hidden]'}"
+
+
+def fuzz_admin(env: dict[str, str]) -> BearerHeader:
+    """The `Authorization` header of a platform admin made for the fuzzing, minted on the box."""
+    return BearerHeader(Authorization=f"Bearer {admin_token(env, 'fuzz-admin')}")
 
 
 def choose(value: object, options: list[str]) -> str | None:

@@ -4,10 +4,11 @@ The platform runs under gunicorn on SQLite. For every operation of our spec sche
 over HTTP, the spec's examples, its coverage cases (boundary and invalid values of each parameter
 and body field, undeclared methods) and `MAX_EXAMPLES` seeded random cases, valid and invalid.
 Each answer must be documented (status code, content type, headers, body schema, so errors are
-ProblemDetails), nothing may be a 5xx and invalid input must get a 4xx. Path ids are steered to
-live app instances, services and subscriptions most of the time so that the happy paths run as
-well as the 404s. A second test follows links between the operations (register, read, update,
-deregister; subscribe, read, unsubscribe) on the spec the server publishes.
+ProblemDetails), nothing may be a 5xx and invalid input must get a 4xx. Every request carries
+a platform admin's bearer token. Path ids are steered to live app instances, services and
+subscriptions most of the time so that the happy paths run as well as the 404s. A second test
+follows links between the operations (register, read, update, deregister; subscribe, read,
+unsubscribe) on the spec the server publishes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tests.fuzz.support import (
     add_links,
     choose,
     config,
+    fuzz_admin,
     id_from_location,
     link,
     run_link_chains,
@@ -152,7 +154,8 @@ def _seed(client: httpx.Client, app: str) -> tuple[list[str], list[str]]:
     return services, subscriptions
 
 
-Platform = tuple[PlatformProcess, LiveIds]
+# The server, what lives on it, and the admin's `Authorization` header.
+Platform = tuple[PlatformProcess, LiveIds, dict[str, str]]
 
 
 @pytest.fixture(scope="module")
@@ -162,11 +165,12 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     server = PlatformProcess(env).start()
     try:
         ids = LiveIds()
-        with httpx.Client(base_url=server.api, timeout=10) as client:
+        auth = fuzz_admin(env)
+        with httpx.Client(base_url=server.api, timeout=10, headers=auth) as client:
             for name in ("fuzz-producer", "fuzz-consumer"):
                 app = add_app(env, name)
                 ids.services[app], ids.subscriptions[app] = _seed(client, app)
-        yield server, ids
+        yield server, ids, auth
         print(f"\nschemathesis traffic against {server.api}: {ids.log.summary()}")
     finally:
         server.stop()
@@ -179,9 +183,9 @@ schema = schemathesis.openapi.from_path(SPEC, config=config(CHECKS))
 
 @schema.parametrize()
 def test_every_operation_answers_as_documented(case: Case[Any], platform: Platform) -> None:
-    server, ids = platform
+    server, ids, auth = platform
     ids.steer(case)
-    response = case.call(base_url=server.api)
+    response = case.call(base_url=server.api, headers=auth)
     ids.record(case, response)
     validate(case, response)
 
@@ -229,10 +233,11 @@ def _with_links(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_stateful_link_chains(platform: Platform) -> None:
-    server, ids = platform
-    raw = httpx.get(f"{server.api}/openapi.json", timeout=10).json()
+    server, ids, auth = platform
+    raw = httpx.get(f"{server.api}/openapi.json", timeout=10, headers=auth).json()
     served = schemathesis.openapi.from_dict(
-        _with_links(raw), config=config(STATEFUL_CHECKS, base_url=server.api, stateful=True)
+        _with_links(raw),
+        config=config(STATEFUL_CHECKS, base_url=server.api, stateful=True, headers=auth),
     )
 
     def before_call(case: Case[Any], linked: bool) -> None:

@@ -6,7 +6,8 @@ operation of our spec schemathesis sends the spec's examples, its coverage cases
 `MAX_EXAMPLES` seeded random cases, valid and invalid; path ids are steered to the live
 instances, rules and subscriptions most of the time (see `app_support_ids`). Each answer must be
 documented (status code, content type, headers, body schema, so errors are ProblemDetails),
-nothing may be a 5xx and invalid input must get a 4xx. The 409s of rule updates, which random
+nothing may be a 5xx and invalid input must get a 4xx. Every request, the seeding's too, carries
+a platform admin's bearer token. The 409s of rule updates, which random
 cases seldom reach, are sent once on purpose. A last test follows links between the operations
 (register, read, update, deregister; subscribe, read, unsubscribe; read a rule, update it with
 its ETag) on the spec the server publishes under the `/v1` alias of the base path.
@@ -32,6 +33,7 @@ from tests.fuzz.support import (
     STATEFUL_CHECKS,
     add_links,
     config,
+    fuzz_admin,
     link,
     run_link_chains,
     validate,
@@ -42,7 +44,8 @@ pytestmark = pytest.mark.e2e
 
 SPEC = REPO / "specs" / "mec011_app_support.yaml"
 
-Platform = tuple[PlatformProcess, AppSupportIds]
+# The server, what lives on it, and the admin's `Authorization` header.
+Platform = tuple[PlatformProcess, AppSupportIds, dict[str, str]]
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +55,10 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     env = platform_env(folder)
     server = PlatformProcess(env).start()
     try:
-        with httpx.Client(base_url=server.app_api, timeout=10) as client:
+        auth = fuzz_admin(env)
+        with httpx.Client(base_url=server.app_api, timeout=10, headers=auth) as client:
             ids = seed(env, folder, client)
-        yield server, ids
+        yield server, ids, auth
         print(f"\nschemathesis traffic against {server.app_api}: {ids.log.summary()}")
     finally:
         server.stop()
@@ -64,16 +68,15 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 schema = schemathesis.openapi.from_path(SPEC, config=config(CHECKS))
 
 
-def _put(
-    server: PlatformProcess, ids: AppSupportIds, tag: str, kind: str, rule: dict[str, Any]
-) -> int:
+def _put(platform: Platform, tag: str, kind: str, rule: dict[str, Any]) -> int:
     """PUT one seeded rule through schemathesis; the answer must be as documented."""
+    server, ids, auth = platform
     key = "dnsRuleId" if kind == "dns_rules" else "trafficRuleId"
     path = f"/applications/{{appInstanceId}}/{kind}/{{{key}}}"
     case = schema[path]["PUT"].Case(
         path_parameters={"appInstanceId": ids.seeded[tag], key: rule[key]}, body=rule
     )
-    response = case.call(base_url=server.app_api)
+    response = case.call(base_url=server.app_api, headers=auth)
     ids.record(case, response)
     validate(case, response)
     return response.status_code
@@ -81,21 +84,20 @@ def _put(
 
 def test_conflicts_answer_as_documented(platform: Platform) -> None:
     """The two 409s of rule updates, which random cases seldom reach, are documented too."""
-    server, ids = platform
     shared_a, shared_b = dns_rules("a")[0], dns_rules("b")[0]
-    assert _put(server, ids, "b", "dns_rules", {**shared_b, "state": "INACTIVE"}) == 200
-    assert _put(server, ids, "a", "dns_rules", {**shared_a, "state": "ACTIVE"}) == 200
-    assert _put(server, ids, "b", "dns_rules", {**shared_b, "state": "ACTIVE"}) == 409
+    assert _put(platform, "b", "dns_rules", {**shared_b, "state": "INACTIVE"}) == 200
+    assert _put(platform, "a", "dns_rules", {**shared_a, "state": "ACTIVE"}) == 200
+    assert _put(platform, "b", "dns_rules", {**shared_b, "state": "ACTIVE"}) == 409
     # No packet filter runs in this stack, so an ACTIVE traffic rule cannot take effect.
     drop = {**traffic_rules("a")[0], "state": "ACTIVE"}
-    assert _put(server, ids, "a", "traffic_rules", drop) == 409
+    assert _put(platform, "a", "traffic_rules", drop) == 409
 
 
 @schema.parametrize()
 def test_every_operation_answers_as_documented(case: Case[Any], platform: Platform) -> None:
-    server, ids = platform
+    server, ids, auth = platform
     ids.steer(case)
-    response = case.call(base_url=server.app_api)
+    response = case.call(base_url=server.app_api, headers=auth)
     ids.record(case, response)
     validate(case, response)
 
@@ -174,11 +176,12 @@ def _deregistered_before(failure: Failure, case: Case[Any], recorder: ScenarioRe
 
 
 def test_stateful_link_chains(platform: Platform) -> None:
-    server, ids = platform
+    server, ids, auth = platform
     alias = f"{server.root}/mec_app_support/v1"
-    raw = httpx.get(f"{alias}/openapi.json", timeout=10).json()
+    raw = httpx.get(f"{alias}/openapi.json", timeout=10, headers=auth).json()
     served = schemathesis.openapi.from_dict(
-        _with_links(raw), config=config(STATEFUL_CHECKS, base_url=alias, stateful=True)
+        _with_links(raw),
+        config=config(STATEFUL_CHECKS, base_url=alias, stateful=True, headers=auth),
     )
 
     def before_call(case: Case[Any], linked: bool) -> None:

@@ -24,7 +24,7 @@ def remembered() -> frozenset[str]:
 
 def leaks(folder: Path) -> list[tuple[Path, str]]:
     """(log file, start of the secret) for every remembered secret found in a log under folder."""
-    found = []
+    found: list[tuple[Path, str]] = []
     for path in sorted(folder.rglob("*.log")):
         try:
             text = path.read_text(errors="replace")
