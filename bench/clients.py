@@ -3,7 +3,8 @@
 Each process runs `threads` keep-alive clients; each client sends its share of the requests one
 after another and records every latency and status. Throughput is the total count divided by
 the span from the first request sent to the last answer received (CLOCK_MONOTONIC, which is
-shared by all processes on Linux).
+shared by all processes on Linux). Every client sends the given headers (a bearer token); a
+"form" job POSTs the given form fields (an OAuth 2.0 token request).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import multiprocessing as mp
 import threading
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,24 +26,28 @@ from bench.common import service_body, summary_ms
 class Job:
     """What one client process does: `count` requests of one kind, after `warmup` unmeasured."""
 
-    kind: str  # "register" (POST a new service) or "get"
+    kind: str  # "register" (POST a new service), "form" (POST `form`) or "get"
     url: str
     count: int
     warmup: int
     threads: int
     tag: str
     categories: int = 10
+    headers: tuple[tuple[str, str], ...] = ()
+    form: tuple[tuple[str, str], ...] = ()
 
 
 def _request(client: httpx.Client, job: Job, n: int) -> int:
     if job.kind == "register":
         body = service_body(f"{job.tag}-{n}", n % job.categories)
         return client.post(job.url, json=body).status_code
+    if job.kind == "form":
+        return client.post(job.url, data=dict(job.form)).status_code
     return client.get(job.url).status_code
 
 
 def _client_thread(job: Job, index: int, barrier: Any, out: list[tuple[float, float, int]]) -> None:
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=60, headers=dict(job.headers)) as client:
         for n in range(job.warmup):
             _request(client, job, -1 - n - index * job.warmup)
         barrier.wait()
@@ -65,20 +71,27 @@ def _client_process(job: Job, barrier: Any, results: Any) -> None:
 
 
 def run_clients(
-    kind: str, url: str, total: int, processes: int, threads: int, warmup: int, tag: str
+    kind: str,
+    url: str,
+    total: int,
+    processes: int,
+    threads: int,
+    warmup: int,
+    tag: str,
+    headers: Mapping[str, str] | None = None,
+    form: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Send `total` requests from processes x threads concurrent clients; the figures."""
     ctx = mp.get_context("spawn")
     barrier = ctx.Barrier(processes * threads)
     results = ctx.Queue()
     share = [total // processes + (1 if p < total % processes else 0) for p in range(processes)]
-    workers = [
-        ctx.Process(
-            target=_client_process,
-            args=(Job(kind, url, share[p], warmup, threads, f"{tag}-p{p}"), barrier, results),
-        )
+    sent, fields = tuple((headers or {}).items()), tuple((form or {}).items())
+    jobs = [
+        Job(kind, url, share[p], warmup, threads, f"{tag}-p{p}", headers=sent, form=fields)
         for p in range(processes)
     ]
+    workers = [ctx.Process(target=_client_process, args=(job, barrier, results)) for job in jobs]
     for worker in workers:
         worker.start()
     samples = [s for _ in workers for s in results.get(timeout=600)]

@@ -2,7 +2,8 @@
 
 Everything here talks to 127.0.0.1 only. The platform is started through the real
 `mec-platform` command (via the e2e test helpers), with the settings a deployment would use:
-only the data directory and the database URL are set.
+only the data directory and the database URL are set. Its APIs want a bearer token: the
+benchmarks act as a platform admin whose token is minted on the box (`mec-platform token`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
@@ -29,7 +30,13 @@ from typing import Any
 
 import httpx
 
-from tests.support.processes import PlatformProcess, WorkerProcess, add_app
+from tests.support.processes import (
+    PlatformProcess,
+    WorkerProcess,
+    add_app,
+    add_app_with_credentials,
+    admin_token,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 OUT_DIR = REPO / "bench" / "out"
@@ -43,6 +50,8 @@ __all__ = [
     "PlatformProcess",
     "WorkerProcess",
     "add_app",
+    "add_app_with_credentials",
+    "admin_headers",
     "bench_env",
     "fresh_postgres",
     "percentile",
@@ -67,6 +76,16 @@ def bench_env(data_dir: Path, database_url: str | None = None) -> dict[str, str]
     # benchmark of its own and would only add load and a shared DNS port here.
     env["MEC_DATAPLANE"] = "false"
     return env
+
+
+def admin_headers(env: Mapping[str, str]) -> dict[str, str]:
+    """`Authorization` for a platform admin of the platform in `env`, minted on the box.
+
+    The user `bench-admin` is created on first use; the token lives MEC_TOKEN_TTL (15 minutes
+    unless set), longer than any benchmark.
+    """
+    token = admin_token(dict(env), "bench-admin")
+    return {"Authorization": f"Bearer {token}"}
 
 
 @contextlib.contextmanager
@@ -139,7 +158,13 @@ def service_body(name: str, category: int) -> dict[str, Any]:
 
 
 def register_services(
-    api: str, app_id: str, count: int, categories: int, prefix: str = "svc", threads: int = 4
+    api: str,
+    app_id: str,
+    count: int,
+    categories: int,
+    prefix: str = "svc",
+    threads: int = 4,
+    headers: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Register `count` services round-robin over `categories` categories; their ids."""
     url = f"{api}/applications/{app_id}/services"
@@ -151,7 +176,9 @@ def register_services(
         return str(response.json()["serInstanceId"])
 
     with (
-        httpx.Client(timeout=30, limits=httpx.Limits(max_connections=threads)) as client,
+        httpx.Client(
+            timeout=30, limits=httpx.Limits(max_connections=threads), headers=headers
+        ) as client,
         ThreadPoolExecutor(threads) as pool,
     ):
         return list(pool.map(lambda i: one(client, i), range(count)))

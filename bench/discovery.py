@@ -3,7 +3,8 @@
 The platform (gunicorn, 2 uvicorn workers) is loaded with 1,000 services in 10 categories, so
 the query matches 100 of them; wrk then drives the query for a fixed time. The baseline,
 measured in the same run, is a bare Flask app serving the very same response bytes from memory
-under the same gunicorn + uvicorn + a2wsgi stack. Target: platform/baseline >= 0.5.
+under the same gunicorn + uvicorn + a2wsgi stack. Both get the same requests, with a platform
+admin's bearer token (which the bare app ignores). Target: platform/baseline >= 0.5.
 
     python -m bench.discovery [--postgres postgresql://user@127.0.0.1/db]
 """
@@ -23,6 +24,7 @@ from bench.common import (
     LoadMonitor,
     PlatformProcess,
     add_app,
+    admin_headers,
     bench_env,
     fresh_postgres,
     postgres_version,
@@ -51,9 +53,29 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _load(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    run_load(url, args.warmup, args.threads, args.connections)
-    return run_load(url, args.duration, args.threads, args.connections)
+Headers = dict[str, str]
+
+
+def _load(url: str, args: argparse.Namespace, headers: Headers | None = None) -> dict[str, Any]:
+    run_load(url, args.warmup, args.threads, args.connections, headers)
+    return run_load(url, args.duration, args.threads, args.connections, headers)
+
+
+def seed_and_check(
+    api: str, app_id: str, args: argparse.Namespace, headers: Headers | None
+) -> tuple[httpx.Response, float]:
+    """Register the services, then check the query's match count; (answer, seconds taken)."""
+    began = time.monotonic()
+    register_services(api, app_id, args.services, args.categories, headers=headers)
+    registration_s = time.monotonic() - began
+    url = f"{api}/services?ser_category_id=cat-{args.category}"
+    response = httpx.get(url, timeout=30, headers=headers)
+    response.raise_for_status()
+    matched = len(response.json())
+    expected = len(range(args.category, args.services, args.categories))
+    if matched != expected:
+        raise RuntimeError(f"discovery matched {matched} services, expected {expected}")
+    return response, registration_s
 
 
 def measure_platform(
@@ -64,34 +86,29 @@ def measure_platform(
     env = bench_env(data_dir, database_url)
     with running(PlatformProcess(env, workers=args.workers)) as server:
         app_id = add_app(env, "bench-discovery")
-        began = time.monotonic()
-        register_services(server.api, app_id, args.services, args.categories)
-        registration_s = time.monotonic() - began
+        headers = admin_headers(env)
+        response, registration_s = seed_and_check(server.api, app_id, args, headers)
         url = f"{server.api}/services?ser_category_id=cat-{args.category}"
-        response = httpx.get(url, timeout=30)
-        response.raise_for_status()
-        matched = len(response.json())
-        expected = len(range(args.category, args.services, args.categories))
-        if matched != expected:
-            raise RuntimeError(f"discovery matched {matched} services, expected {expected}")
-        load = _load(url, args)
+        load = _load(url, args, headers)
     load.update(
         url=url.replace(str(server.port), "PORT"),
-        matched=matched,
+        matched=len(response.json()),
         response_bytes=len(response.content),
         registration_s=round(registration_s, 2),
     )
-    return {"load": load, "body": response.content}
+    return {"load": load, "body": response.content, "headers": headers}
 
 
-def measure_baseline(body_file: Path, args: argparse.Namespace) -> dict[str, Any]:
+def measure_baseline(
+    body_file: Path, args: argparse.Namespace, headers: Headers | None = None
+) -> dict[str, Any]:
     """Serve the same bytes from the bare Flask app and load it the same way."""
     with running(BaselineServer(body_file, workers=args.workers)) as server:
         url = f"{server.root}{API}/services?ser_category_id=cat-{args.category}"
         check = httpx.get(url, timeout=30)
         if check.content != body_file.read_bytes():
             raise RuntimeError("baseline does not serve the platform's bytes")
-        load = _load(url, args)
+        load = _load(url, args, headers)
         load["server_command"] = " ".join(server.command()[1:])
     return load
 
@@ -114,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         runs["platform_sqlite"] = sqlite["load"]
         body_file = tmp / "body.json"
         body_file.write_bytes(sqlite["body"])
-        runs["baseline_flask"] = measure_baseline(body_file, args)
+        runs["baseline_flask"] = measure_baseline(body_file, args, sqlite["headers"])
         if args.postgres:
             with fresh_postgres(args.postgres) as url:
                 runs["postgres_server"] = postgres_version(url)

@@ -12,7 +12,8 @@ of endpoints on one platform with 1,000 services registered:
 Since the discovery cache (commits 04a14f8 and 91b32ec) a repeated discovery request is
 answered after routing and security from bytes rendered earlier, once a registry-version
 read shows they are current; so the last two steps measure that path (the version read
-included), not the rendering of a fresh answer.
+included), not the rendering of a fresh answer. Every platform step sends a platform admin's
+bearer token (so the operations include the token check; /healthz ignores it).
 
     python -m bench.discovery_breakdown
 """
@@ -27,6 +28,7 @@ from bench.common import (
     LoadMonitor,
     PlatformProcess,
     add_app,
+    admin_headers,
     bench_env,
     register_services,
     running,
@@ -45,9 +47,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    run_load(url, args.warmup, args.threads, args.connections)
-    return run_load(url, args.duration, args.threads, args.connections)
+def _measure(
+    url: str, args: argparse.Namespace, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    run_load(url, args.warmup, args.threads, args.connections, headers)
+    return run_load(url, args.duration, args.threads, args.connections, headers)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             steps["baseline Flask, 15 bytes"] = _measure(f"{baseline.root}/x", args)
         env = bench_env(tmp)
         with running(PlatformProcess(env)) as server:
-            register_services(server.api, add_app(env, "bench-breakdown"), 1000, 10)
+            app_id = add_app(env, "bench-breakdown")
+            headers = admin_headers(env)
+            register_services(server.api, app_id, 1000, 10, headers=headers)
             ladder = {
                 "platform /healthz": f"{server.root}/healthz",
                 "platform /transports": f"{server.api}/transports",
@@ -69,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                 "/services 100 matches": f"{server.api}/services?ser_category_id=cat-3",
             }
             for label, url in ladder.items():
-                steps[label] = _measure(url, args)
+                steps[label] = _measure(url, args, headers)
     load = monitor.end()
     previous = None
     for label, step in steps.items():

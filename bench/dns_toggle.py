@@ -5,7 +5,8 @@ one app instance holding one DNS rule. Each toggle PUTs the rule ACTIVE and poll
 server over UDP (dnspython, every ~2 ms, from the moment the PUT is sent) until the name
 resolves to the rule's address; then PUTs it INACTIVE and polls until the answer is NXDOMAIN.
 The PUT's own latency is recorded too. Baselines in the same run: the round-trip time of a
-plain query to the same dnsmasq, and of `GET /healthz` on the same server. No target.
+plain query to the same dnsmasq, and of `GET /healthz` on the same server. The HTTP client
+carries a platform admin's bearer token throughout. No target.
 
     python -m bench.dns_toggle
 """
@@ -33,6 +34,7 @@ from bench.common import (
     LoadMonitor,
     PlatformProcess,
     add_app,
+    admin_headers,
     bench_env,
     running,
     summary_ms,
@@ -204,7 +206,7 @@ def measure(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         app_id = add_app(env, "bench-dns", "--dns-rule", json.dumps(rule))
         _wait_dns(resolver)
         url = f"{server.app_api}/applications/{app_id}/dns_rules/r1"
-        with httpx.Client(timeout=30) as client:
+        with httpx.Client(timeout=30, headers=admin_headers(env)) as client:
             toggler = Toggler(client, url, rule, resolver, args.poll)
             try:
                 samples = _run_toggles(toggler, args)

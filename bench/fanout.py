@@ -29,6 +29,7 @@ from bench.common import (
     PlatformProcess,
     WorkerProcess,
     add_app,
+    admin_headers,
     bench_env,
     running,
     service_body,
@@ -75,10 +76,12 @@ def _pauses(mean: float) -> Iterator[float]:
         yield max(0.0, mean + rng.uniform(-0.05, 0.05))
 
 
-def _subscribe(api: str, app_id: str, receiver: TimingReceiver, count: int) -> list[str]:
+def _subscribe(
+    api: str, app_id: str, receiver: TimingReceiver, count: int, headers: dict[str, str]
+) -> list[str]:
     category = service_body("x", CATEGORY)["serCategory"]
     paths = [f"/cb/{i}" for i in range(count)]
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30, headers=headers) as client:
         for path in paths:
             body = {
                 "subscriptionType": "SerAvailabilityNotificationSubscription",
@@ -125,11 +128,12 @@ def measure_platform(args: argparse.Namespace, receiver: TimingReceiver) -> dict
             running(WorkerProcess(env)),
         ):
             app_id = add_app(env, "bench-fanout")
-            _subscribe(server.api, app_id, receiver, args.subscriptions)
+            headers = admin_headers(env)
+            _subscribe(server.api, app_id, receiver, args.subscriptions, headers)
             url = f"{server.api}/applications/{app_id}/services"
             runs = []
             pauses = _pauses(args.pause)
-            with httpx.Client(timeout=30) as client:
+            with httpx.Client(timeout=30, headers=headers) as client:
                 for n in range(args.warmup + args.runs):
                     runs.append(_one_run(client, url, f"fan-{n}", receiver, args.subscriptions))
                     time.sleep(next(pauses))

@@ -6,7 +6,8 @@ liveness links, a Lua script rotating over all 500 URLs (each wrk thread from it
 Baselines in the same run: on the same server, the discovery query of `bench.discovery`
 (`GET /services?ser_category_id=cat-3`, here matching 50 of the 500 services) loaded the same
 way; and the bare Flask app of `bench.baseline_app` serving the bytes of that query. Afterwards
-every service must still be ACTIVE and carry a heartbeat timestamp from the load. No target.
+every service must still be ACTIVE and carry a heartbeat timestamp from the load. Every request
+carries a platform admin's bearer token (the bare Flask app ignores it). No target.
 
     python -m bench.heartbeat [--postgres postgresql://user@127.0.0.1/db]
 """
@@ -30,6 +31,7 @@ from bench.common import (
     LoadMonitor,
     PlatformProcess,
     add_app,
+    admin_headers,
     bench_env,
     fresh_postgres,
     postgres_version,
@@ -39,7 +41,7 @@ from bench.common import (
     write_result,
 )
 from bench.discovery import measure_baseline
-from bench.load import _DONE_HOOK, _shape, have_wrk, run_load
+from bench.load import _DONE_HOOK, _shape, have_wrk, header_options, run_load
 
 # Data plane off: heartbeats touch no DNS or traffic rule, and it would need a DNS port and nft.
 PLATFORM_SETTINGS = {"MEC_DATAPLANE": "false", "MEC_TRAFFIC_RULES": "false"}
@@ -81,7 +83,12 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def register_live(api: str, app_ids: list[str], args: argparse.Namespace) -> list[str]:
+Headers = dict[str, str]
+
+
+def register_live(
+    api: str, app_ids: list[str], args: argparse.Namespace, headers: Headers
+) -> list[str]:
     """Register the services round-robin over the apps; their liveness URLs."""
 
     def one(client: httpx.Client, i: int) -> str:
@@ -95,20 +102,25 @@ def register_live(api: str, app_ids: list[str], args: argparse.Namespace) -> lis
             raise RuntimeError(f"registration {i}: interval {created.get('livenessInterval')}")
         return str(created["_links"]["liveness"]["href"])
 
-    with httpx.Client(timeout=30) as client, ThreadPoolExecutor(4) as pool:
+    with httpx.Client(timeout=30, headers=headers) as client, ThreadPoolExecutor(4) as pool:
         return list(pool.map(lambda i: one(client, i), range(args.services)))
 
 
-def run_wrk_rotating(root: str, urls: list[str], seconds: int, threads: int, conns: int) -> Any:
+def run_wrk_rotating(
+    root: str, urls: list[str], seconds: int, pool: tuple[int, int], headers: Headers
+) -> Any:
     """wrk PATCHing a heartbeat to each of `urls` in turn; figures shaped as bench.load's."""
+    threads, conns = pool
     paths = [urlsplit(url).path for url in urls]
     lua = _ROTATE % (", ".join(json.dumps(p) for p in paths), len(paths) // max(1, threads))
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(lua + _DONE_HOOK)
     command = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s"]
+    # wrk's -H headers are in `wrk.headers` before the script adds Content-Type to them.
+    sent, shown = header_options(headers)
     try:
         out = subprocess.run(
-            [*command, "-s", script.name, root],
+            [*command, *sent, "-s", script.name, root],
             capture_output=True,
             text=True,
             check=True,
@@ -122,13 +134,13 @@ def run_wrk_rotating(root: str, urls: list[str], seconds: int, threads: int, con
         raw["requests"], raw["duration_us"] / 1e6, raw["bytes"], raw["errors"], raw["latency_us"]
     )
     result["tool"] = "wrk, Lua rotation over the liveness URLs"
-    result["command"] = " ".join([*command, "-s rotate.lua", "ROOT"])
+    result["command"] = " ".join([*command, *shown, "-s rotate.lua", "ROOT"])
     return result
 
 
-def verify(api: str, urls: list[str], since: float) -> dict[str, Any]:
+def verify(api: str, urls: list[str], since: float, headers: Headers) -> dict[str, Any]:
     """Every service still ACTIVE, every liveness resource stamped at or after `since`."""
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30, headers=headers) as client:
         states = [s["state"] for s in client.get(f"{api}/services").raise_for_status().json()]
         stamps = []
         for url in urls:
@@ -151,9 +163,9 @@ def verify(api: str, urls: list[str], since: float) -> dict[str, Any]:
     }
 
 
-def _load_pair(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    run_load(url, args.warmup, args.threads, args.connections)
-    return run_load(url, args.duration, args.threads, args.connections)
+def _load_pair(url: str, args: argparse.Namespace, headers: Headers) -> dict[str, Any]:
+    run_load(url, args.warmup, args.threads, args.connections, headers)
+    return run_load(url, args.duration, args.threads, args.connections, headers)
 
 
 def measure_platform(
@@ -164,23 +176,30 @@ def measure_platform(
     env = bench_env(data_dir, database_url) | PLATFORM_SETTINGS
     with running(PlatformProcess(env, workers=args.workers)) as server:
         app_ids = [add_app(env, f"bench-heartbeat-{i}") for i in range(args.apps)]
+        headers = admin_headers(env)
         began = time.monotonic()
-        urls = register_live(server.api, app_ids, args)
+        urls = register_live(server.api, app_ids, args, headers)
         registration_s = time.monotonic() - began
-        first = httpx.patch(urls[0], json={"state": "ACTIVE"}, timeout=30)
+        first = httpx.patch(urls[0], json={"state": "ACTIVE"}, timeout=30, headers=headers)
         if first.status_code != 204:
             raise RuntimeError(f"heartbeat: HTTP {first.status_code} {first.text}")
         query = f"{server.api}/services?ser_category_id=cat-{args.category}"
-        body = httpx.get(query, timeout=30).raise_for_status().content
-        discovery = _load_pair(query, args)
+        body = httpx.get(query, timeout=30, headers=headers).raise_for_status().content
+        discovery = _load_pair(query, args, headers)
         discovery.update(matched=len(json.loads(body)), response_bytes=len(body))
         since = time.time()
         pool = (args.threads, args.connections)
-        run_wrk_rotating(server.root, urls, args.warmup, *pool)
-        heartbeat = run_wrk_rotating(server.root, urls, args.duration, *pool)
+        run_wrk_rotating(server.root, urls, args.warmup, pool, headers)
+        heartbeat = run_wrk_rotating(server.root, urls, args.duration, pool, headers)
         heartbeat["registration_s"] = round(registration_s, 2)
-        checked = verify(server.api, urls, since)
-    return {"discovery": discovery, "heartbeat": heartbeat, "verify": checked, "body": body}
+        checked = verify(server.api, urls, since, headers)
+    return {
+        "discovery": discovery,
+        "heartbeat": heartbeat,
+        "verify": checked,
+        "body": body,
+        "headers": headers,
+    }
 
 
 def _line(label: str, load: dict[str, Any]) -> str:
@@ -239,13 +258,15 @@ def main(argv: list[str] | None = None) -> int:
         sqlite = measure_platform(tmp / "sqlite", None, args)
         body_file = tmp / "body.json"
         body_file.write_bytes(sqlite.pop("body"))
+        headers = sqlite.pop("headers")
         runs["sqlite"] = sqlite
-        runs["baseline_flask"] = measure_baseline(body_file, args)
+        runs["baseline_flask"] = measure_baseline(body_file, args, headers)
         if args.postgres:
             with fresh_postgres(args.postgres) as url:
                 runs["postgres_server"] = postgres_version(url)
                 runs["postgres"] = measure_platform(tmp / "pg", url, args)
                 runs["postgres"].pop("body")
+                runs["postgres"].pop("headers")
     load = monitor.end()
     ratios = _report(runs, args)
     args.postgres = "given" if args.postgres else None

@@ -2,7 +2,9 @@
 
 wrk reports its figures through a small Lua `done` hook that prints one JSON line, so the
 numbers come from wrk's own latency histogram (microseconds) rather than from parsing its
-human-readable summary. The Python fallback keeps the same shape of result.
+human-readable summary. The Python fallback keeps the same shape of result. Extra request
+headers (the bearer token of the protected APIs) go with every request; the command line
+recorded in the results names them without their values.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +61,27 @@ def _shape(
     }
 
 
-def run_wrk(url: str, duration: int, threads: int, connections: int) -> dict[str, Any]:
+def header_options(headers: Mapping[str, str] | None) -> tuple[list[str], list[str]]:
+    """wrk's `-H` options for `headers`, and the same with the values hidden (for the record)."""
+    sent: list[str] = []
+    shown: list[str] = []
+    for name, value in (headers or {}).items():
+        sent += ["-H", f"{name}: {value}"]
+        shown += ["-H", f"'{name}: ...'"]
+    return sent, shown
+
+
+def run_wrk(
+    url: str,
+    duration: int,
+    threads: int,
+    connections: int,
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """One bounded wrk run against `url`; its figures."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_DONE_HOOK)
+    sent, shown = header_options(headers)
     command = [
         "wrk",
         f"-t{threads}",
@@ -75,7 +95,11 @@ def run_wrk(url: str, duration: int, threads: int, connections: int) -> dict[str
     ]
     try:
         out = subprocess.run(
-            command, capture_output=True, text=True, check=True, timeout=duration + 60
+            [*command[:-1], *sent, url],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=duration + 60,
         )
     finally:
         Path(script.name).unlink()
@@ -85,11 +109,13 @@ def run_wrk(url: str, duration: int, threads: int, connections: int) -> dict[str
         raw["requests"], raw["duration_us"] / 1e6, raw["bytes"], raw["errors"], raw["latency_us"]
     )
     result["tool"] = "wrk"
-    result["command"] = " ".join([*command[:-3], command[-1]])
+    result["command"] = " ".join([*command[:-3], *shown, command[-1]])
     return result
 
 
-def _python_worker(url: str, seconds: float, threads: int, start_at: float) -> dict[str, Any]:
+def _python_worker(
+    url: str, seconds: float, threads: int, start_at: float, headers: dict[str, str]
+) -> dict[str, Any]:
     latencies: list[float] = []
     errors = {"status": 0, "other": 0}
     received = [0]
@@ -97,7 +123,7 @@ def _python_worker(url: str, seconds: float, threads: int, start_at: float) -> d
 
     def loop() -> None:
         mine: list[float] = []
-        with httpx.Client(timeout=10) as client:
+        with httpx.Client(timeout=10, headers=headers) as client:
             client.get(url)
             while time.monotonic() < start_at:
                 time.sleep(0.001)
@@ -125,14 +151,19 @@ def _python_worker(url: str, seconds: float, threads: int, start_at: float) -> d
     return {"latencies": latencies, "errors": errors, "bytes": received[0]}
 
 
-def run_python(url: str, duration: int, processes: int, connections: int) -> dict[str, Any]:
+def run_python(
+    url: str,
+    duration: int,
+    processes: int,
+    connections: int,
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """Fallback when wrk is missing: `processes` processes, `connections` keep-alive clients."""
     per_process = max(1, connections // processes)
     start_at = time.monotonic() + 3.0
+    job = (url, float(duration), per_process, start_at, dict(headers or {}))
     with mp.get_context("spawn").Pool(processes) as pool:
-        parts = pool.starmap(
-            _python_worker, [(url, float(duration), per_process, start_at)] * processes
-        )
+        parts = pool.starmap(_python_worker, [job] * processes)
     latencies = [x for part in parts for x in part["latencies"]]
     errors = {k: sum(part["errors"][k] for part in parts) for k in ("status", "other")}
     result = _shape(
@@ -152,8 +183,14 @@ def run_python(url: str, duration: int, processes: int, connections: int) -> dic
     return result
 
 
-def run_load(url: str, duration: int, threads: int, connections: int) -> dict[str, Any]:
+def run_load(
+    url: str,
+    duration: int,
+    threads: int,
+    connections: int,
+    headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """wrk if present, else the Python fallback with as many processes as wrk threads."""
     if have_wrk():
-        return run_wrk(url, duration, threads, connections)
-    return run_python(url, duration, threads, connections)
+        return run_wrk(url, duration, threads, connections, headers)
+    return run_python(url, duration, threads, connections, headers)

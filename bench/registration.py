@@ -3,7 +3,8 @@
 2,000 new services are registered by a pool of client processes (httpx, keep-alive) into the
 platform under gunicorn with 2 uvicorn workers. The baseline, measured in the same run on the
 same server with the same client pool, is the same number of GET /healthz requests: the
-server's own overhead per request (ASGI stack, routing) without validation or a database.
+server's own overhead per request (ASGI stack, routing) without validation or a database. Both
+carry a platform admin's bearer token (/healthz does not look at it).
 
     python -m bench.registration [--postgres postgresql://user@127.0.0.1/db]
 """
@@ -19,6 +20,7 @@ from bench.common import (
     LoadMonitor,
     PlatformProcess,
     add_app,
+    admin_headers,
     bench_env,
     fresh_postgres,
     postgres_version,
@@ -49,12 +51,15 @@ def measure(
     pool = (args.processes, args.threads, args.warmup)
     with running(PlatformProcess(env, workers=args.workers)) as server:
         app_id = add_app(env, "bench-registration")
+        headers = admin_headers(env)
         if with_baseline:
             out["healthz"] = run_clients(
-                "get", f"{server.root}/healthz", args.requests, *pool, tag="h"
+                "get", f"{server.root}/healthz", args.requests, *pool, tag="h", headers=headers
             )
         url = f"{server.api}/applications/{app_id}/services"
-        out["register"] = run_clients("register", url, args.requests, *pool, tag="reg")
+        out["register"] = run_clients(
+            "register", url, args.requests, *pool, tag="reg", headers=headers
+        )
     return out
 
 
