@@ -142,7 +142,12 @@ class KeyRing:
         return {kid: pair[1] for kid, pair in self._snapshot.keys.items()}
 
     def jwks(self) -> dict[str, Any]:
-        """The public keys as a JWK Set (RFC 7517, OKP keys of RFC 8037), newest first."""
+        """The public keys as a JWK Set (RFC 7517, OKP keys of RFC 8037), newest first.
+
+        Read afresh from the directory (a listing; loaded keys are reused), so keys another
+        process rotated in are published at once.
+        """
+        self.reload()
         keys = []
         for kid, public in sorted(self.public_keys().items(), reverse=True):
             raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

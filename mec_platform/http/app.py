@@ -154,7 +154,8 @@ def create_app(platform: Platform) -> FlaskApp:
             base_path=base_path,
             resolver=HandlerResolver(modules, {**dependencies, **own_urls}),
             pythonic_params=True,
-            strict_validation=True,
+            # RFC 6749 clause 3.2: a token endpoint ignores parameters it does not know.
+            strict_validation=spec_file != oauth2.SPEC_FILE,
             validator_map=validator_map(),
         )
     _add_error_handlers(app, platform)

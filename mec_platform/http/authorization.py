@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mec_platform.auth.model import Principal, Role
 from mec_platform.auth.policy import Operation, OwnerLookup, decide
 from mec_platform.auth.ports import AuditLog
-from mec_platform.http.problems import PROBLEM_JSON, problem_body
+from mec_platform.http.problems import PROBLEM_JSON, problem_body, status_of
 from mec_platform.http.security import client_address, describe, principal_of
 
 AUDITED_ROLES = frozenset({Role.ADMIN, Role.PROVIDER})
@@ -48,7 +48,7 @@ class PolicyEnforcement:
             await _forbidden(send, decision.reason)
             return
         if principal.role in AUDITED_ROLES and scope["method"] not in READS:
-            await self.app(scope, receive, self._auditing(principal, scope, send))
+            await self._call_audited(principal, scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -58,15 +58,28 @@ class PolicyEnforcement:
             return await anyio.to_thread.run_sync(lambda: decide(principal, operation, lookup))
         return decide(principal, operation, self._owner_of)
 
-    def _auditing(self, principal: Principal, scope: Scope, send: Send) -> Send:
+    async def _call_audited(
+        self, principal: Principal, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Run the request and record its outcome: the status it answered with, or the one
+        the exception handlers (outside this middleware) will give the error it raised."""
+        answered = False
+
         async def audited_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            nonlocal answered
+            if message["type"] == "http.response.start" and not answered:
+                answered = True
                 status = int(message["status"])
                 outcome = "done" if status < 400 else "failed"
                 self._record(principal, scope, f"{outcome} {status}")
             await send(message)
 
-        return audited_send
+        try:
+            await self.app(scope, receive, audited_send)
+        except Exception as exc:
+            if not answered:
+                self._record(principal, scope, f"failed {status_of(exc)}")
+            raise
 
     def _record(self, principal: Principal, scope: Scope, outcome: str, **details: object) -> None:
         self._audit.record(

@@ -62,12 +62,28 @@ def problem_response(
     )
 
 
+def status_of(exc: BaseException) -> int:
+    """The status the exception handlers below answer `exc` with."""
+    if isinstance(exc, errors.OAuthError):
+        return 401 if exc.error == "invalid_client" else 400
+    if isinstance(exc, errors.PlatformError):
+        return next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400)
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    status = getattr(exc, "status", None)  # connexion's ProblemException family
+    if isinstance(status, int):
+        return status
+    if isinstance(exc, UnicodeDecodeError):
+        return 400
+    return 500
+
+
 def platform_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """Render an error raised on purpose by the core."""
     assert isinstance(exc, errors.PlatformError)
     if isinstance(exc, errors.OAuthError):
         return _oauth_error(request, exc)
-    status = next((code for kind, code in STATUS_OF.items() if isinstance(exc, kind)), 400)
+    status = status_of(exc)
     log.info("request refused", extra={"status": status, "detail": exc.detail})
     headers: dict[str, str] = {}
     if isinstance(exc, errors.TooManyRequests):
@@ -82,7 +98,7 @@ BEARER_CHALLENGE = 'Bearer realm="mec-platform"'
 
 def _oauth_error(request: ConnexionRequest, exc: errors.OAuthError) -> ConnexionResponse:
     """RFC 6749 clause 5.2: the error code rides along as extra ProblemDetails members."""
-    status = 401 if exc.error == "invalid_client" else 400
+    status = status_of(exc)
     log.info("token request refused", extra={"status": status, "error": exc.error})
     body = problem_body(status, exc.title, exc.detail, _instance(request))
     body.update(error=exc.error, error_description=exc.detail)

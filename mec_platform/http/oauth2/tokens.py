@@ -31,8 +31,10 @@ def token_post(body: dict[str, Any], *, authenticator: Authenticator) -> Respons
             _field(body, name) for name in ("username", "challenge", "signature")
         )
         token = authenticator.ssh_login(user, nonce, signature, body.get("scope"), source)
+    elif not grant:
+        raise OAuthError("grant_type: required", "invalid_request")
     else:
-        raise OAuthError(f"grant_type: '{grant}' is not supported", "unsupported_grant_type")
+        raise OAuthError(f"grant_type: '{grant[:80]}' is not supported", "unsupported_grant_type")
     return ok(_token_response(token))
 
 

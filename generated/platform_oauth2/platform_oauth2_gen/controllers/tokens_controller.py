@@ -38,12 +38,12 @@ def jwks_get():  # noqa: E501
     return 'do some magic!'
 
 
-def token_post(grant_type, client_id=None, client_secret=None, scope=None, username=None, challenge=None, signature=None):  # noqa: E501
+def token_post(grant_type=None, client_id=None, client_secret=None, scope=None, username=None, challenge=None, signature=None):  # noqa: E501
     """Obtain an access token
 
     &#x60;grant_type&#x3D;client_credentials&#x60; with &#x60;client_id&#x60; and &#x60;client_secret&#x60; (or HTTP Basic), or &#x60;grant_type&#x3D;urn:mec-platform:params:oauth:grant-type:ssh-signature&#x60; with &#x60;username&#x60;, &#x60;challenge&#x60; and &#x60;signature&#x60;. &#x60;scope&#x60; narrows the token to some of the scopes of the caller&#39;s role; without it the token carries all of them.  # noqa: E501
 
-    :param grant_type: 
+    :param grant_type: &#x60;client_credentials&#x60; or &#x60;urn:mec-platform:params:oauth:grant-type:ssh-signature&#x60;; any other value is answered with the RFC 6749 error &#x60;unsupported_grant_type&#x60;. 
     :type grant_type: str
     :param client_id: 
     :type client_id: str

@@ -16,7 +16,7 @@ from platform_users_gen import util
 def me_get():  # noqa: E501
     """The caller&#39;s identity
 
-    Who the token in this request belongs to, with its role and scopes. # noqa: E501
+    Who the token in this request belongs to, with its role and scopes. Any valid token may ask, whatever its scopes: an application instance learns its own identity too.  # noqa: E501
 
 
     :rtype: Union[Identity, Tuple[Identity, int], Tuple[Identity, int, Dict[str, str]]
