@@ -47,9 +47,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     factory = getattr(session.config, "_tmp_path_factory", None)
     if factory is None or not secrets.remembered():
         return
-    leaked = secrets.leaks(factory.getbasetemp())
+    folder = factory.getbasetemp()
+    leaked = secrets.leaks(folder)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if not leaked and reporter is not None:
+        logs = sum(1 for _ in folder.rglob("*.log"))
+        count = len(secrets.remembered())
+        reporter.write_line(f"secret leak check: {count} secrets, {logs} log files, none found")
     if leaked:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         for path, start in leaked:
             message = f"SECRET LEAK: a secret starting {start!r}... is in {path}"
             if reporter is not None:
