@@ -18,6 +18,7 @@ from mec_platform.auth.audit_file import JsonLinesAuditLog
 from mec_platform.auth.credentials import AppCredentials
 from mec_platform.auth.jwt_keys import KeyRing
 from mec_platform.auth.jwt_tokens import JwtSigner, JwtVerifier
+from mec_platform.auth.model import origin_of
 from mec_platform.auth.openssh_files import OpenSshFiles
 from mec_platform.auth.service import Authenticator, TokenOptions
 from mec_platform.auth.sshsig import SshSigVerifier
@@ -77,6 +78,9 @@ def build_auth(settings: Settings, uows: SqlUnitOfWorkFactory, clock: Clock) -> 
         requests_per_window=settings.token_rate[0],
         window=settings.token_rate[1],
         failures_per_window=settings.auth_failure_rate[0],
+        login_origins=frozenset(
+            origin_of(url) for url in (settings.api_root, *settings.login_origins)
+        ),
     )
     authenticator = Authenticator(uows, JwtSigner(keys), SshSigVerifier(), audit, clock, options)
     maintenance = OpenSshFiles(settings.ssh_dir, settings.maintenance_accounts)

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import pwd
+import re
 import ssl
 import urllib.error
 import urllib.parse
@@ -20,6 +21,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mec_platform.auth.model import LOGIN_NAMESPACE, MAX_TOKEN_TTL, login_message, origin_of
 from mec_platform.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
 
 PlatformOpener = Callable[[argparse.Namespace], AbstractContextManager["Platform"]]
 DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")
+# A login challenge as the platform makes them (secrets.token_urlsafe(24)); anything else,
+# such as a document a rogue server would like signed, is refused.
+_NONCE = re.compile(r"[A-Za-z0-9_-]{32}")
 
 
 def operator() -> str:
@@ -42,9 +47,11 @@ def read_key(value: str) -> SshKey:
     path = Path(value).expanduser()
     if not value.lstrip().startswith(("ssh-", "ecdsa-")) and path.exists():
         try:
-            value = path.read_text()
+            value = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise InvalidInput(f"--key: cannot read {path} ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise InvalidInput(f"--key: {path} is not a public key file (not text)") from None
     return parse_public_key(value.strip())
 
 
@@ -152,7 +159,8 @@ def _token_commands(
         import time
 
         with opener(args) as platform:
-            removed = platform.auth.keys.prune(platform.settings.token_ttl, time.time())
+            # No token lives longer than MAX_TOKEN_TTL, whoever minted it.
+            removed = platform.auth.keys.prune(MAX_TOKEN_TTL, time.time())
         for kid in removed:
             print(kid)
         return 0
@@ -194,21 +202,39 @@ def cmd_login(args: argparse.Namespace) -> int:
     from mec_platform.config import Settings
 
     root = (args.url or Settings.from_env().api_root).rstrip("/")
-    context = ssl.create_default_context(cafile=args.cacert) if args.cacert else None
-    challenge = _post(f"{root}/oauth2/challenges", {"userName": args.name}, context, as_json=True)
-    signature = sign_with_ssh_keygen(
-        _private_key(args.key), challenge["challenge"].encode(), challenge["namespace"]
-    )
+    # The signature names the address this command connects to, never one the server chose.
+    origin = origin_of(root)
+    context = _tls_context(args.cacert)
+    key = _private_key(args.key)
+    answer = _post(f"{root}/oauth2/challenges", {"userName": args.name}, context, as_json=True)
+    nonce = answer.get("challenge") if isinstance(answer, dict) else None
+    if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
+        raise InvalidInput(f"{root}: the platform sent no login challenge in the expected form")
+    signature = sign_with_ssh_keygen(key, login_message(origin, args.name, nonce), LOGIN_NAMESPACE)
     form = {
         "grant_type": "urn:mec-platform:params:oauth:grant-type:ssh-signature",
         "username": args.name,
-        "challenge": challenge["challenge"],
+        "challenge": nonce,
         "signature": signature,
     }
     if args.scope:
         form["scope"] = args.scope
-    print(_post(f"{root}/oauth2/token", form, context, as_json=False)["access_token"])
+    answer = _post(f"{root}/oauth2/token", form, context, as_json=False)
+    token = answer.get("access_token") if isinstance(answer, dict) else None
+    if not isinstance(token, str):
+        raise InvalidInput(f"{root}: the platform answered without an access token")
+    print(token)
     return 0
+
+
+def _tls_context(cacert: str | None) -> ssl.SSLContext | None:
+    """Trust `cacert` (a PEM file) for https, or the system's authorities when None."""
+    if not cacert:
+        return None
+    try:
+        return ssl.create_default_context(cafile=cacert)
+    except (OSError, ssl.SSLError) as exc:
+        raise InvalidInput(f"--cacert: cannot use {cacert} ({exc})") from None
 
 
 def _private_key(given: str | None) -> Path:
@@ -230,6 +256,8 @@ def _post(
     try:
         with urllib.request.urlopen(request, timeout=30, context=context) as response:
             return json.loads(response.read())
+    except ValueError:
+        raise InvalidInput(f"{url}: the answer is not JSON; is this a µMEC platform?") from None
     except urllib.error.HTTPError as exc:
         raise InvalidInput(f"{url}: {exc.code} {_problem_detail(exc)}") from None
     except (urllib.error.URLError, OSError) as exc:

@@ -40,6 +40,11 @@ def _rate(value: str) -> tuple[int, float]:
     return int(count), float(window or "60")
 
 
+def _list(value: str) -> tuple[str, ...]:
+    """A comma-separated setting, blanks dropped."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
 def _flag(value: bool) -> str:
     return "true" if value else "false"
 
@@ -84,6 +89,8 @@ class Settings:
     token_ttl: int = 900
     token_issuer: str = "mec-platform"
     token_audience: str = "mec-platform"
+    # Origins besides the API root's that people may sign in through (other names of the box).
+    login_origins: tuple[str, ...] = ()
     token_rate: tuple[int, float] = (30, 60.0)
     auth_failure_rate: tuple[int, float] = (10, 60.0)
     keys_dir_override: Path | None = None
@@ -177,9 +184,7 @@ class Settings:
             dns_enabled=_bool(env.get("MEC_DNS", "true")),
             dns_listen=env.get("MEC_DNS_LISTEN", "127.0.0.1"),
             dns_port=int(env.get("MEC_DNS_PORT", "8053")),
-            dns_upstreams=tuple(
-                item.strip() for item in env.get("MEC_DNS_UPSTREAMS", "").split(",") if item.strip()
-            ),
+            dns_upstreams=_list(env.get("MEC_DNS_UPSTREAMS", "")),
             dns_ttl=int(env.get("MEC_DNS_TTL", "30")),
             dns_dir_override=Path(env["MEC_DNS_DIR"]) if env.get("MEC_DNS_DIR") else None,
             # nftables needs root; without it traffic rules cannot take effect, so say so.
@@ -193,16 +198,13 @@ class Settings:
             token_ttl=int(env.get("MEC_TOKEN_TTL", "900")),
             token_issuer=env.get("MEC_TOKEN_ISSUER", "mec-platform"),
             token_audience=env.get("MEC_TOKEN_AUDIENCE", "mec-platform"),
+            login_origins=_list(env.get("MEC_LOGIN_ORIGINS", "")),
             token_rate=_rate(env.get("MEC_TOKEN_RATE", "30/60")),
             auth_failure_rate=_rate(env.get("MEC_AUTH_FAILURE_RATE", "10/60")),
             keys_dir_override=_path(env.get("MEC_KEYS_DIR")),
             audit_log_override=_path(env.get("MEC_AUDIT_LOG")),
             ssh_dir_override=_path(env.get("MEC_SSH_DIR")),
-            maintenance_accounts=tuple(
-                item.strip()
-                for item in env.get("MEC_MAINTENANCE_ACCOUNTS", "mec-maint").split(",")
-                if item.strip()
-            ),
+            maintenance_accounts=_list(env.get("MEC_MAINTENANCE_ACCOUNTS", "mec-maint")),
             tls_cert=_path(env.get("MEC_TLS_CERT")),
             tls_key=_path(env.get("MEC_TLS_KEY")),
             log_level=env.get("MEC_LOG_LEVEL", "INFO").upper(),
@@ -239,6 +241,7 @@ class Settings:
             "MEC_TOKEN_TTL": str(self.token_ttl),
             "MEC_TOKEN_ISSUER": self.token_issuer,
             "MEC_TOKEN_AUDIENCE": self.token_audience,
+            "MEC_LOGIN_ORIGINS": ",".join(self.login_origins),
             "MEC_TOKEN_RATE": f"{self.token_rate[0]}/{self.token_rate[1]:g}",
             "MEC_AUTH_FAILURE_RATE": f"{self.auth_failure_rate[0]}/{self.auth_failure_rate[1]:g}",
             "MEC_MAINTENANCE_ACCOUNTS": ",".join(self.maintenance_accounts),

@@ -153,8 +153,12 @@ class AppSupport:
         with self._uows(write=True) as uow:
             self._check_dependencies(uow, info)
             existing = uow.apps.get_for_update(app_instance_id) if app_instance_id else None
-            if existing is not None and not actor.may_act_on(existing):
-                raise Forbidden("appInstanceId: the instance belongs to another provider")
+            # Whether another's instance exists or not, a provider hears the same refusal.
+            not_yours = existing is None and info.is_ins_by_mec and actor != PLATFORM
+            if not_yours or (existing is not None and not actor.may_act_on(existing)):
+                raise Forbidden(
+                    "appInstanceId: not an application instance this caller may register"
+                )
             if existing is None and info.is_ins_by_mec:
                 raise NotFound(
                     f"appInstanceId: no application instance '{app_instance_id}' was "

@@ -119,10 +119,14 @@ class JwtVerifier:
                 self._generation = self._ring.generation
 
     def _verify_afresh(self, token: str, now: float) -> Principal:
+        generation = self._ring.generation
         key = self._key_for(_header(token)["kid"], now)
         claims = self._decode(token, key)
         principal = _principal(claims, _check_times(claims, now, self._leeway))
         with self._lock:
+            # A key may have gone while this token was checked: answer, but do not remember.
+            if generation != self._ring.generation or generation != self._generation:
+                return principal
             self._cache[token] = principal
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)

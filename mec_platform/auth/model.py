@@ -8,6 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from mec_platform.errors import InvalidInput
 
@@ -118,6 +119,39 @@ class IssuedCredentials:
 
     client_id: str
     client_secret: str
+
+
+LOGIN_NAMESPACE = "mec-platform-login"
+# The longest lifetime of any token, whoever mints it; key pruning waits at least this long.
+MAX_TOKEN_TTL = 86_400
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host:port` of an http(s) URL, lower case, with the port always written."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+        scheme = ""
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise InvalidInput(f"url: '{url[:200]}' is not an http:// or https:// URL with a host")
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}:{port or _DEFAULT_PORTS[scheme]}"
+
+
+def login_message(origin: str, user_name: str, nonce: str) -> bytes:
+    """What a person signs (SSH signature, namespace LOGIN_NAMESPACE) to obtain a token.
+
+    It names the platform the signer meant (the origin of the URL it signed in to), the user
+    and the server's nonce, so a signature is worth nothing to another platform, even one
+    that relayed this platform's nonce to the signer.
+    """
+    return f"{LOGIN_NAMESPACE}\norigin {origin}\nuser {user_name}\nnonce {nonce}\n".encode()
 
 
 @dataclass(frozen=True)

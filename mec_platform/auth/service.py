@@ -14,17 +14,34 @@ from dataclasses import dataclass
 
 from mec_platform.appsupport.limits import SlidingWindowLimiter
 from mec_platform.auth.credentials import UNKNOWN_CLIENT_HASH, secret_matches
-from mec_platform.auth.model import ROLE_SCOPES, AccessToken, LoginChallenge, Role
+from mec_platform.auth.model import (
+    LOGIN_NAMESPACE,
+    MAX_TOKEN_TTL,
+    ROLE_SCOPES,
+    AccessToken,
+    LoginChallenge,
+    Role,
+    check_user_name,
+    login_message,
+)
 from mec_platform.auth.ports import (
     AuditLog,
     AuthUnitOfWorkFactory,
     SshSignatureVerifier,
     TokenSigner,
 )
-from mec_platform.errors import NotFound, OAuthError, PlatformError, TooManyRequests
+from mec_platform.errors import (
+    InvalidInput,
+    NotFound,
+    OAuthError,
+    PlatformError,
+    TooManyRequests,
+)
 from mec_platform.registry.ports import Clock
 
-LOGIN_NAMESPACE = "mec-platform-login"
+__all__ = ["LOGIN_NAMESPACE", "SSH_GRANT", "Authenticator", "Identity", "TokenOptions"]
+
+CLI_CLIENT = "mec-platform-cli"
 SSH_GRANT = "urn:mec-platform:params:oauth:grant-type:ssh-signature"
 
 
@@ -39,6 +56,14 @@ class TokenOptions:
     requests_per_window: int = 30
     failures_per_window: int = 10
     window: float = 60.0
+    # Origins (auth.model.origin_of) a login signature may name: the platform's own.
+    login_origins: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if not 0 < self.ttl <= MAX_TOKEN_TTL:
+            raise InvalidInput(
+                f"MEC_TOKEN_TTL: {self.ttl} is not between 1 and {MAX_TOKEN_TTL} seconds"
+            )
 
 
 @dataclass(frozen=True)
@@ -88,6 +113,7 @@ class Authenticator:
 
     def challenge(self, user_name: str, source: str) -> LoginChallenge:
         """A nonce for `user_name` to sign; issued for unknown names too (they learn nothing)."""
+        check_user_name(user_name)
         who = f"user {user_name}"
         self._refuse_if_blocked(who, source)
         # Per address, not per name: asking for someone's challenges must not lock them out.
@@ -110,8 +136,14 @@ class Authenticator:
             f"user {user_name}", source, lambda: self._login(user_name, nonce, signature, scope)
         )
 
+    def record_refusal(self, error: OAuthError, source: str) -> None:
+        """Audit a token request refused before it named a client or user (malformed)."""
+        self._audit.record("unknown caller", "token", "refused", reason=error.detail, source=source)
+
     def issue_for_user(self, user_name: str, ttl: int | None = None) -> AccessToken:
         """A token minted by the operator on the box (who can read the signing key anyway)."""
+        if ttl is not None and not 0 < ttl <= MAX_TOKEN_TTL:
+            raise InvalidInput(f"ttl: {ttl} is not between 1 and {MAX_TOKEN_TTL} seconds")
         with self._uows() as uow:
             user = uow.users.get(user_name)
         if user is None:
@@ -127,7 +159,9 @@ class Authenticator:
             token = attempt()
         except PlatformError as exc:
             self._audit.record(who, "token", "refused", reason=exc.detail, source=source)
-            self._count_failure(source)
+            # Failed proofs of identity count; an outage or a malformed request does not.
+            if isinstance(exc, OAuthError) and exc.error in ("invalid_client", "invalid_grant"):
+                self._count_failure(source)
             raise
         # Counted only once the caller proved who it is, so nobody can use up another's quota.
         self._limit(who, who, source)
@@ -165,6 +199,10 @@ class Authenticator:
         return self._issue(Identity(client.client_id, client.role, client.app_instance_id), scope)
 
     def _login(self, user_name: str, nonce: str, signature: str, scope: str | None) -> AccessToken:
+        try:
+            check_user_name(user_name)
+        except InvalidInput as exc:
+            raise OAuthError(exc.detail, "invalid_request") from None
         with self._uows(write=True) as uow:
             challenge = uow.challenges.take(nonce)
             uow.commit()
@@ -175,10 +213,18 @@ class Authenticator:
             )
         if challenge.expires_at <= self._clock():
             raise OAuthError("challenge: expired; ask for a new one", "invalid_grant")
-        try:
-            key = self._signatures.verify(signature, nonce.encode(), LOGIN_NAMESPACE)
-        except PlatformError as exc:
-            raise OAuthError(exc.detail, "invalid_grant") from None
+        key = None
+        failure = "signature: no address of this platform is configured to sign in through"
+        for origin in sorted(self._options.login_origins):
+            message = login_message(origin, user_name, nonce)
+            try:
+                key = self._signatures.verify(signature, message, LOGIN_NAMESPACE)
+                break
+            except PlatformError as exc:
+                failure = exc.detail
+        if key is None:
+            addresses = ", ".join(sorted(self._options.login_origins))
+            raise OAuthError(f"{failure} (signed logins name one of: {addresses})", "invalid_grant")
         if key.key_id not in {known.key_id for known in user.keys}:
             raise OAuthError(
                 "signature: made with a key not registered for this user", "invalid_grant"
@@ -203,6 +249,8 @@ class Authenticator:
             "nbf": now,
             "exp": now + lifetime,
             "jti": secrets.token_hex(12),
+            # RFC 9068: the client the token was issued to (people sign in with the CLI).
+            "client_id": who.subject if who.role is Role.APP else CLI_CLIENT,
         }
         if who.app_instance_id is not None:
             claims["app_instance_id"] = who.app_instance_id

@@ -151,6 +151,17 @@ def test_a_provider_may_not_register_an_instance_it_does_not_own(
     unchanged(env, lambda: env.apps.register(info(), app_id, actor), Forbidden)
 
 
+def test_a_provider_learns_nothing_of_which_instance_ids_exist(env: Env) -> None:
+    actor = Actor(provider=uid("bob"))
+    others = env.managed(owner="carol")
+    refusals = []
+    for app_id in (others, uid("missing")):
+        with pytest.raises(Forbidden) as refused:
+            env.apps.register(info(True), app_id, actor)
+        refusals.append(refused.value.detail)
+    assert refusals[0] == refusals[1]
+
+
 def test_a_provider_registers_its_own_managed_instance_without_new_credentials(
     env: Env,
 ) -> None:

@@ -22,14 +22,16 @@ from mec_platform.auth.model import (
     Role,
     SshKey,
     User,
+    login_message,
 )
 from mec_platform.auth.service import LOGIN_NAMESPACE, Authenticator, TokenOptions
-from mec_platform.errors import NotFound, OAuthError, TooManyRequests, Unauthorized
+from mec_platform.errors import InvalidInput, NotFound, OAuthError, TooManyRequests, Unauthorized
 from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory
 
 ISSUER = "https://mec.test"
 AUDIENCE = "mec-platform-test"
 SOURCE = "192.0.2.10"
+ORIGIN = "https://mec.test:443"
 
 
 def uid(prefix: str) -> str:
@@ -120,6 +122,7 @@ class Env:
 def make_env(**options: Any) -> Env:
     uows, clock = InMemoryUnitOfWorkFactory(), FakeClock()
     signatures, audit = FakeSignatures(), ListAudit()
+    options.setdefault("login_origins", frozenset({ORIGIN}))
     settings = TokenOptions(issuer=ISSUER, audience=AUDIENCE, **options)
     auth = Authenticator(uows, JsonSigner(), signatures, audit, clock, settings)
     return Env(uows, clock, signatures, audit, auth)
@@ -161,6 +164,7 @@ def test_client_credentials_issue_a_token_for_the_app_instance(env: Env) -> None
         "sub": client_id,
         "role": "app-instance",
         "app_instance_id": client_id,
+        "client_id": client_id,
         "scope": " ".join(sorted(ROLE_SCOPES[Role.APP])),
         "iat": now,
         "nbf": now,
@@ -231,7 +235,9 @@ def test_ssh_login_issues_a_token_for_the_person(env: Env) -> None:
     assert body["sub"] == user.name and body["role"] == "viewer"
     assert "app_instance_id" not in body
     assert body["scope"] == " ".join(sorted(ROLE_SCOPES[Role.VIEWER]))
-    assert env.signatures.calls == [(signature, challenge.nonce.encode(), LOGIN_NAMESPACE)]
+    message = login_message(ORIGIN, user.name, challenge.nonce)
+    assert env.signatures.calls == [(signature, message, LOGIN_NAMESPACE)]
+    assert body["client_id"] == "mec-platform-cli"
 
 
 def test_any_registered_key_of_the_user_signs_in(env: Env) -> None:
@@ -281,7 +287,8 @@ def test_a_signature_that_does_not_verify_is_invalid_grant(env: Env) -> None:
     error = refused(
         OAuthError, lambda: env.auth.ssh_login(user.name, nonce, "garbage", None, SOURCE)
     )
-    assert error.error == "invalid_grant" and error.detail == "signature: does not verify"
+    assert error.error == "invalid_grant"
+    assert error.detail.startswith("signature: does not verify (signed logins name one of: ")
 
 
 @pytest.mark.parametrize("whose", ["nobody's", "another user's"])
@@ -448,3 +455,86 @@ def test_a_refusal_by_the_request_limit_is_audited() -> None:
     env.auth.client_credentials(client_id, secret, None, SOURCE)
     refused(TooManyRequests, lambda: env.auth.client_credentials(client_id, secret, None, SOURCE))
     assert env.audit.outcomes() == ["issued", "throttled"]
+
+
+# -- review fixes ---------------------------------------------------------------------------
+@dataclass
+class OnlyFor:
+    """A verifier accepting one signature text over one exact message."""
+
+    signature: str
+    message: bytes
+    key: SshKey
+
+    def verify(self, armored: str, message: bytes, namespace: str) -> SshKey:
+        if armored != self.signature or message != self.message or namespace != LOGIN_NAMESPACE:
+            raise Unauthorized("signature: does not verify")
+        return self.key
+
+
+def test_a_signature_naming_another_platform_is_refused() -> None:
+    env = make_env(login_origins=frozenset({ORIGIN, "http://box.local:8080"}))
+    user = env.user(Role.ADMIN)
+    nonce = env.auth.challenge(user.name, SOURCE).nonce
+    # Signed for a relaying platform with this platform's nonce: worth nothing here.
+    relayed = OnlyFor("sig", login_message("https://evil.test:443", user.name, nonce), user.keys[0])
+    auth = Authenticator(env.uows, JsonSigner(), relayed, env.audit, env.clock, env.auth._options)
+    error = refused(OAuthError, lambda: auth.ssh_login(user.name, nonce, "sig", None, SOURCE))
+    assert error.error == "invalid_grant"
+    assert "http://box.local:8080" in error.detail and ORIGIN in error.detail
+    # The same nonce signed for one of this platform's own addresses signs in.
+    nonce = env.auth.challenge(user.name, SOURCE).nonce
+    own = OnlyFor("sig", login_message("http://box.local:8080", user.name, nonce), user.keys[0])
+    auth = Authenticator(env.uows, JsonSigner(), own, env.audit, env.clock, env.auth._options)
+    assert auth.ssh_login(user.name, nonce, "sig", None, SOURCE).token
+
+
+def test_a_signature_for_another_user_name_is_refused(env: Env) -> None:
+    user = env.user(Role.ADMIN)
+    nonce = env.auth.challenge(user.name, SOURCE).nonce
+    other = OnlyFor("sig", login_message(ORIGIN, "someone-else", nonce), user.keys[0])
+    auth = Authenticator(env.uows, JsonSigner(), other, env.audit, env.clock, env.auth._options)
+    refused(OAuthError, lambda: auth.ssh_login(user.name, nonce, "sig", None, SOURCE))
+
+
+@pytest.mark.parametrize("name", ["\ud800", "../etc", "UPPER", "x" * 65, ""])
+def test_invalid_user_names_are_bad_input_not_errors(env: Env, name: str) -> None:
+    refused(InvalidInput, lambda: env.auth.challenge(name, SOURCE))
+    error = refused(OAuthError, lambda: env.auth.ssh_login(name, "n" * 32, "sig", None, SOURCE))
+    assert error.error == "invalid_request"
+
+
+def test_only_failed_proofs_of_identity_count_towards_the_failure_limit() -> None:
+    env = make_env(failures_per_window=2)
+    client_id, secret = env.client()
+    for _ in range(3):
+        # Asking for scopes beyond the role is refused, but proves the caller knew the secret.
+        error = refused(
+            OAuthError,
+            lambda: env.auth.client_credentials(client_id, secret, "platform:users", SOURCE),
+        )
+        assert error.error == "invalid_scope"
+    assert env.auth.client_credentials(client_id, secret, None, SOURCE).token
+
+
+@pytest.mark.parametrize("ttl", [0, -5, 86_401])
+def test_operator_tokens_live_between_a_second_and_a_day(env: Env, ttl: int) -> None:
+    user = env.user(Role.ADMIN)
+    refused(InvalidInput, lambda: env.auth.issue_for_user(user.name, ttl))
+
+
+def test_token_lifetime_setting_is_bounded() -> None:
+    refused(InvalidInput, lambda: TokenOptions(issuer=ISSUER, audience=AUDIENCE, ttl=86_401))
+    refused(InvalidInput, lambda: TokenOptions(issuer=ISSUER, audience=AUDIENCE, ttl=0))
+
+
+def test_a_malformed_token_request_is_audited(env: Env) -> None:
+    env.auth.record_refusal(OAuthError("grant_type: required", "invalid_request"), SOURCE)
+    assert env.audit.records == [
+        Record(
+            "unknown caller",
+            "token",
+            "refused",
+            {"reason": "grant_type: required", "source": SOURCE},
+        )
+    ]
