@@ -51,6 +51,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     leaked = secrets.leaks(folder)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if not leaked and reporter is not None:
+        reporter.ensure_newline()
         logs = sum(1 for _ in folder.rglob("*.log"))
         count = len(secrets.remembered())
         reporter.write_line(f"secret leak check: {count} secrets, {logs} log files, none found")

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
+from types import ModuleType
 from typing import Any, cast
 
 import flask
@@ -22,6 +23,7 @@ from starlette.exceptions import HTTPException
 from mec_platform import errors
 from mec_platform.auth.audit_file import read_audit
 from mec_platform.bootstrap import Platform
+from mec_platform.config import Settings
 from mec_platform.http import app_support, oauth2, platform_users, problems, service_mgmt
 from mec_platform.http.allowed import AllowedMethods
 from mec_platform.http.authorization import PolicyEnforcement
@@ -35,7 +37,10 @@ from mec_platform.http.validation import validator_map
 
 log = logging.getLogger("mec_platform.http")
 
-APIS = (
+Api = tuple[str, str, str, tuple[ModuleType, ...]]
+"""(title, base path, spec file, handler modules) of one served API."""
+
+APIS: tuple[Api, ...] = (
     (
         "MEC 011 Service Management",
         service_mgmt.BASE_PATH,
@@ -56,11 +61,23 @@ APIS = (
 )
 
 
-def _landing_page() -> str:
+# Without authentication there is nobody to sign in: these APIs are not served at all, so an
+# auth-less box cannot be given users (nor maintenance keys) over the network.
+IDENTITY_SPECS = frozenset({platform_users.SPEC_FILE, oauth2.SPEC_FILE})
+
+
+def served_apis(settings: Settings) -> tuple[Api, ...]:
+    """(title, base path, spec file, handler modules) of every API this server offers."""
+    if settings.auth_enabled:
+        return APIS
+    return tuple(api for api in APIS if api[2] not in IDENTITY_SPECS)
+
+
+def _landing_page(apis: tuple[Api, ...]) -> str:
     rows = "".join(
         f"<li><b>{escape(title)}</b> <code>{escape(base)}</code> — "
         f'<a href="{base}/ui/">Swagger UI</a> · <a href="{base}/openapi.json">OpenAPI</a></li>'
-        for title, base, _spec, _modules in APIS
+        for title, base, _spec, _modules in apis
     )
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>µMEC platform</title></head>"
@@ -72,7 +89,7 @@ def _landing_page() -> str:
 
 def _add_operational_routes(app: FlaskApp, platform: Platform) -> None:
     render_metrics = exposition(platform.uows)
-    page = _landing_page()
+    page = _landing_page(served_apis(platform.settings))
 
     def landing() -> flask.Response:
         return flask.Response(page, mimetype="text/html")
@@ -132,7 +149,10 @@ def create_app(platform: Platform) -> FlaskApp:
     """Build the ASGI app serving every API of the platform."""
     settings = platform.settings
     if not settings.auth_enabled:
-        log.warning("authentication is off (MEC_AUTH=false): anyone may call every operation")
+        log.warning(
+            "authentication is off (MEC_AUTH=false): anyone may call every operation; "
+            "the users and token APIs are not served"
+        )
     app = FlaskApp(
         __name__,
         specification_dir=str(settings.specs_dir),
@@ -142,7 +162,7 @@ def create_app(platform: Platform) -> FlaskApp:
     )
     discovery = DiscoveryCache(platform.registry, platform.urls)
     dependencies = _dependencies(platform, discovery)
-    for _title, base_path, spec_file, modules in APIS:
+    for _title, base_path, spec_file, modules in served_apis(settings):
         # Application Support links and Location headers name the version called (v1, v2).
         own_urls = (
             {"app_urls": replace(platform.app_urls, base_path=base_path)}
@@ -181,7 +201,7 @@ def _add_error_handlers(app: FlaskApp, platform: Platform) -> None:
     app.add_error_handler(errors.PlatformError, problems.platform_error)
     allowed = AllowedMethods(
         (base_path, platform.settings.specs_dir / spec_file)
-        for _title, base_path, spec_file, _modules in APIS
+        for _title, base_path, spec_file, _modules in served_apis(platform.settings)
     )
     app.add_error_handler(HTTPException, problems.http_error_handler(allowed.for_path))
     app.add_error_handler(UnicodeDecodeError, problems.undecodable_body)

@@ -1,5 +1,6 @@
 """ASGI middleware applying the policy point (auth.policy) to every routed request, after the
-token check and before validation, and auditing what admins and providers do.
+token check and before validation, and auditing what admins and providers do and every
+request refused with 401 or 403, whoever made it.
 
 Refusing before validation means a request on another instance's path gets the same 403
 whatever its body holds, so it learns nothing about that instance. Only app providers need a
@@ -22,6 +23,7 @@ from mec_platform.http.security import client_address, describe, principal_of
 
 AUDITED_ROLES = frozenset({Role.ADMIN, Role.PROVIDER})
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+REFUSALS = frozenset({401, 403})
 
 
 class PolicyEnforcement:
@@ -47,10 +49,9 @@ class PolicyEnforcement:
             self._record(principal, scope, "refused 403", reason=decision.reason)
             await _forbidden(send, decision.reason)
             return
-        if principal.role in AUDITED_ROLES and scope["method"] not in READS:
-            await self._call_audited(principal, scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+        # Admins' and providers' changes are recorded whatever their outcome; anyone's refusals.
+        everything = principal.role in AUDITED_ROLES and scope["method"] not in READS
+        await self._call_audited(principal, scope, receive, send, everything)
 
     async def _decide(self, principal: Principal, operation: Operation) -> Any:
         if principal.role is Role.PROVIDER and "appInstanceId" in operation.path_params:
@@ -59,26 +60,30 @@ class PolicyEnforcement:
         return decide(principal, operation, self._owner_of)
 
     async def _call_audited(
-        self, principal: Principal, scope: Scope, receive: Receive, send: Send
+        self, principal: Principal, scope: Scope, receive: Receive, send: Send, everything: bool
     ) -> None:
-        """Run the request and record its outcome: the status it answered with, or the one
-        the exception handlers (outside this middleware) will give the error it raised."""
+        """Run the request and record its outcome (every outcome, or only 401 and 403): the
+        status it answered with, or the one the exception handlers (outside this middleware)
+        will give the error it raised."""
         answered = False
+
+        def record(status: int) -> None:
+            if everything or status in REFUSALS:
+                outcome = "done" if status < 400 else "refused" if status in REFUSALS else "failed"
+                self._record(principal, scope, f"{outcome} {status}")
 
         async def audited_send(message: Message) -> None:
             nonlocal answered
             if message["type"] == "http.response.start" and not answered:
                 answered = True
-                status = int(message["status"])
-                outcome = "done" if status < 400 else "failed"
-                self._record(principal, scope, f"{outcome} {status}")
+                record(int(message["status"]))
             await send(message)
 
         try:
             await self.app(scope, receive, audited_send)
         except Exception as exc:
             if not answered:
-                self._record(principal, scope, f"failed {status_of(exc)}")
+                record(status_of(exc))
             raise
 
     def _record(self, principal: Principal, scope: Scope, outcome: str, **details: object) -> None:

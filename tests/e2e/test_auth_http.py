@@ -19,9 +19,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from mec_platform.auth.model import login_message, origin_of
 from tests.e2e.conftest import Stack, run_stack
 from tests.support.net import wait_until
-from tests.support.processes import add_app_with_credentials, admin
+from tests.support.processes import PlatformProcess, add_app_with_credentials, admin, platform_env
 from tests.support.secrets import remember
 
 pytestmark = pytest.mark.e2e
@@ -124,10 +125,10 @@ def keygen(path: Path, kind: str = "ed25519", *options: str) -> Path:
     return path
 
 
-def sign(key: Path, message: str, folder: Path) -> str:
-    """`ssh-keygen -Y sign` of the exact characters of `message` in the login namespace."""
+def sign(key: Path, message: bytes, folder: Path) -> str:
+    """`ssh-keygen -Y sign` of the exact bytes of `message` in the login namespace."""
     file = folder / unique("challenge")
-    file.write_text(message)
+    file.write_bytes(message)
     command = ["ssh-keygen", "-Y", "sign", "-n", "mec-platform-login", "-f", str(key), str(file)]
     subprocess.run(command, check=True, capture_output=True)
     return remember(file.with_name(file.name + ".sig").read_text())
@@ -265,8 +266,9 @@ def test_challenges_are_single_use_and_signatures_checked(platform: Stack, tmp_p
     name, key, stranger = unique("alice"), keygen(tmp_path / "key"), keygen(tmp_path / "other")
     body = {"userName": name, "role": "platform-admin", "sshKeys": [Path(f"{key}.pub").read_text()]}
     assert platform.http.post(f"{platform.server.root}/users/v1/users", json=body).is_success
+    origin = origin_of(platform.server.root)
     nonce = challenge(platform, name)
-    signature = sign(key, nonce, tmp_path)
+    signature = sign(key, login_message(origin, name, nonce), tmp_path)
     first = ssh_grant(platform, name, nonce, signature)
     assert first.status_code == 200, first.text
     remember(first.json()["access_token"])
@@ -274,8 +276,16 @@ def test_challenges_are_single_use_and_signatures_checked(platform: Stack, tmp_p
         ssh_grant(platform, name, nonce, signature), 400, "invalid_grant"
     )
     nonce = challenge(platform, name)
-    foreign = ssh_grant(platform, name, nonce, sign(stranger, nonce, tmp_path))
-    assert "not registered" in assert_problem(foreign, 400, "invalid_grant")
+    foreign = sign(stranger, login_message(origin, name, nonce), tmp_path)
+    assert "not registered" in assert_problem(
+        ssh_grant(platform, name, nonce, foreign), 400, "invalid_grant"
+    )
+    # This platform's nonce, signed bare or for another platform that relayed it: refused.
+    for relay in (None, "https://elsewhere.test:443"):
+        nonce = challenge(platform, name)
+        message = nonce.encode() if relay is None else login_message(relay, name, nonce)
+        relayed = ssh_grant(platform, name, nonce, sign(key, message, tmp_path))
+        assert origin in assert_problem(relayed, 400, "invalid_grant")
     malformed = "-----BEGIN SSH SIGNATURE-----\nU1NIU0lHAAAA\n-----END SSH SIGNATURE-----\n"
     nonce = challenge(platform, name)
     assert_problem(ssh_grant(platform, name, nonce, malformed), 400, "invalid_grant")
@@ -515,3 +525,20 @@ def test_a_refused_admin_action_is_audited(limited: Stack) -> None:
         if record["action"] == "DELETE /users/v1/users/e2e-admin" and record["who"] == ADMIN
     ]
     assert outcomes and outcomes[-1] == "failed 409", outcomes
+
+
+def test_without_authentication_nobody_can_be_given_an_identity(tmp_path: Path) -> None:
+    """MEC_AUTH=false (benchmarks, closed labs) serves the MEC APIs openly, but neither the
+    users API nor the token endpoint: nobody gets users or maintenance keys over the network."""
+    server = PlatformProcess(platform_env(tmp_path, MEC_AUTH="false")).start()
+    try:
+        with httpx.Client(timeout=10) as anonymous:
+            assert anonymous.get(f"{server.api}/services").status_code == 200
+            user = {"userName": "intruder", "role": "platform-admin"}
+            assert_problem(anonymous.post(f"{server.root}/users/v1/users", json=user), 404)
+            assert_problem(anonymous.get(f"{server.root}/users/v1/me"), 404)
+            form = {"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"}
+            assert_problem(anonymous.post(f"{server.root}/oauth2/token", data=form), 404)
+            assert "/users/v1" not in anonymous.get(f"{server.root}/").text
+    finally:
+        server.stop()

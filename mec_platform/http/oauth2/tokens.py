@@ -22,20 +22,33 @@ JwksSource = Callable[[], dict[str, Any]]
 def token_post(body: dict[str, Any], *, authenticator: Authenticator) -> Response:
     """POST /token (RFC 6749 clauses 4.4 and 5)."""
     source = flask.request.remote_addr or "unknown"
-    grant = body.get("grant_type")
+    scope = body.get("scope")
+    try:
+        grant = _grant_type(body)
+        if grant == "client_credentials":
+            client_id, secret = _client_authentication(body)
+        else:
+            user, nonce, signature = (
+                _field(body, name) for name in ("username", "challenge", "signature")
+            )
+    except OAuthError as exc:
+        # Refused before the authenticator saw it (malformed): audited all the same.
+        authenticator.record_refusal(exc, source)
+        raise
     if grant == "client_credentials":
-        client_id, secret = _client_authentication(body)
-        token = authenticator.client_credentials(client_id, secret, body.get("scope"), source)
-    elif grant == SSH_GRANT:
-        user, nonce, signature = (
-            _field(body, name) for name in ("username", "challenge", "signature")
-        )
-        token = authenticator.ssh_login(user, nonce, signature, body.get("scope"), source)
-    elif not grant:
-        raise OAuthError("grant_type: required", "invalid_request")
+        token = authenticator.client_credentials(client_id, secret, scope, source)
     else:
-        raise OAuthError(f"grant_type: '{grant[:80]}' is not supported", "unsupported_grant_type")
+        token = authenticator.ssh_login(user, nonce, signature, scope, source)
     return ok(_token_response(token))
+
+
+def _grant_type(body: dict[str, Any]) -> str:
+    grant = body.get("grant_type")
+    if grant in ("client_credentials", SSH_GRANT):
+        return str(grant)
+    if not grant:
+        raise OAuthError("grant_type: required", "invalid_request")
+    raise OAuthError(f"grant_type: '{grant[:80]}' is not supported", "unsupported_grant_type")
 
 
 def challenges_post(body: dict[str, Any], *, authenticator: Authenticator) -> Response:
