@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
+import ssl
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,10 +17,12 @@ from typing import TYPE_CHECKING
 from mec_platform.cli_apps import add_commands as add_app_commands
 from mec_platform.cli_users import add_commands as add_user_commands
 from mec_platform.config import Settings
-from mec_platform.errors import PlatformError
+from mec_platform.errors import InvalidInput, PlatformError
 
 if TYPE_CHECKING:
     from mec_platform.bootstrap import Platform
+
+log = logging.getLogger("mec_platform.cli")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -45,11 +50,45 @@ def _prepare_metrics_dir(settings: Settings) -> Path:
     return directory
 
 
+def _check_tls_files(cert: Path, key: Path) -> None:
+    """Refuse, before gunicorn starts, a certificate or key it could not load."""
+    for option, path in (("--tls-cert", cert), ("--tls-key", key)):
+        try:
+            if not stat.S_ISREG(path.stat().st_mode):
+                raise InvalidInput(f"{option}: {path} is not a regular file")
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            raise InvalidInput(f"{option}: cannot read {path} ({exc.strerror})") from None
+    try:
+        # An encrypted key would make OpenSSL ask for a passphrase at a terminal a service
+        # does not have; it is refused here too.
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            cert, key, password=lambda: b""
+        )
+    except (ssl.SSLError, OSError) as exc:
+        raise InvalidInput(
+            f"--tls-cert/--tls-key: {cert} and {key} are not a PEM certificate and its "
+            f"unencrypted private key ({exc})"
+        ) from None
+
+
+def _render_maintenance_access(platform: Platform) -> None:
+    """Bring the maintenance access files in line with the database, once per server start."""
+    try:
+        platform.auth.users.render_maintenance_access()
+    except PlatformError as exc:
+        # The APIs are still worth serving; every later user change reports this again.
+        log.error("maintenance access over SSH not rendered at start: %s", exc.detail)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Migrate, then run gunicorn (uvicorn workers) and, unless disabled, the worker process."""
     settings = _settings(args)
     if (settings.tls_cert is None) != (settings.tls_key is None):
         raise PlatformError("serve: give both --tls-cert and --tls-key, or neither")
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        _check_tls_files(settings.tls_cert, settings.tls_key)
     metrics_dir = _prepare_metrics_dir(settings)
     settings = settings.with_overrides(metrics_dir=metrics_dir)
     os.environ.update(settings.to_env())
@@ -58,7 +97,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from mec_platform.bootstrap import bootstrap
 
     logs.configure(settings.log_level, settings.log_json)
-    bootstrap(settings).close()
+    platform = bootstrap(settings)
+    try:
+        _render_maintenance_access(platform)
+    finally:
+        platform.close()
     from mec_platform.entrypoints.gunicorn_app import PlatformServer
     from mec_platform.entrypoints.supervisor import WorkerSupervisor
 
@@ -175,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return spec_diff(argv[1:])
     args = _parser().parse_args(argv)
-    action = _audited_action(argv)
+    action = _audited_action(args)
     try:
         status = int(args.func(args))
     except PlatformError as exc:
@@ -183,39 +226,62 @@ def main(argv: Sequence[str] | None = None) -> int:
             _audit(args, action, "failed", reason=exc.detail)
         print(f"mec-platform: {exc.detail}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        from sqlalchemy.exc import OperationalError
+
+        if not isinstance(exc, OperationalError):
+            raise
+        # The database is down or unreachable: say so in a line, not a traceback.
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        if action:
+            _audit(args, action, "failed", reason="database unavailable")
+        print(f"mec-platform: the platform database is not available ({reason})", file=sys.stderr)
+        return 1
     if action:
         _audit(args, action, "done")
     return status
 
 
-# Commands that change the platform: each run is written to the audit log.
-AUDITED = {
-    ("app", "add"),
-    ("app", "remove"),
-    ("app", "terminate"),
-    ("app", "credentials"),
-    ("user", "add"),
-    ("user", "remove"),
-    ("user", "set-role"),
-    ("user", "key"),
-    ("keys", "rotate"),
-    ("keys", "prune"),
+# Commands that change the platform, each run written to the audit log: the command's words
+# -> the positional argument naming its target (None: no target).
+AUDITED: dict[tuple[str, ...], str | None] = {
+    ("app", "add"): "name",
+    ("app", "remove"): "id",
+    ("app", "terminate"): "id",
+    ("app", "credentials"): "id",
+    ("user", "add"): "name",
+    ("user", "remove"): "name",
+    ("user", "set-role"): "name",
+    ("user", "key", "add"): "name",
+    ("user", "key", "remove"): "name",
+    ("keys", "rotate"): None,
+    ("keys", "prune"): None,
 }
+# Where argparse keeps the chosen sub-command at each level, outermost first.
+_SUBCOMMANDS = ("command", "app_command", "user_command", "key_command", "keys_command")
+# Arguments recorded as details: known not to be secret and worth knowing afterwards. Any
+# other value (--database-url with its password, rules as JSON, a key) stays out.
+_AUDITED_DETAILS = ("role", "owner", "key_id")
 
 
-def _audited_action(argv: list[str]) -> str | None:
-    words = [word for word in argv if not word.startswith("-")]
-    if tuple(words[:2]) not in AUDITED:
+def _audited_action(args: argparse.Namespace) -> str | None:
+    """`mec-platform <command words> [target]` for a command that changes the platform."""
+    words = tuple(str(getattr(args, dest)) for dest in _SUBCOMMANDS if getattr(args, dest, None))
+    if words not in AUDITED:
         return None
-    # The command and its target (an id or a user name); options may hold JSON or keys.
-    count = 4 if words[:2] == ["user", "key"] else 3
-    return "mec-platform " + " ".join(words[:count])
+    target = AUDITED[words]
+    named = [str(getattr(args, target))] if target else []
+    return " ".join(["mec-platform", *words, *named])
 
 
 def _audit(args: argparse.Namespace, action: str, outcome: str, **details: object) -> None:
     from mec_platform.auth.audit_file import JsonLinesAuditLog
     from mec_platform.cli_users import operator
 
+    for name in _AUDITED_DETAILS:
+        value = getattr(args, name, None)
+        if value is not None:
+            details.setdefault(name, str(value))
     JsonLinesAuditLog(_settings(args).audit_log).record(operator(), action, outcome, **details)
 
 
