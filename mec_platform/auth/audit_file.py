@@ -51,8 +51,15 @@ class JsonLinesAuditLog:
             "outcome": outcome,
         }
         entry.update(self._safe(details))
-        line = json.dumps(entry, separators=(",", ":"), default=str, ensure_ascii=False) + "\n"
-        self._append(line.encode())
+        try:
+            line = json.dumps(entry, separators=(",", ":"), default=str, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError) as exc:  # e.g. a dict with tuple keys
+            log.warning("audit: details of %r not recorded, not JSON: %s", action, exc)
+            fixed = {key: entry[key] for key in _RESERVED}
+            line = json.dumps(fixed, separators=(",", ":"), default=str, ensure_ascii=False)
+        # A lone surrogate (from text that was never valid UTF-8) cannot be encoded; JSON
+        # escapes every backslash it writes, so `\udXXX` here is read back as that surrogate.
+        self._append((line + "\n").encode("utf-8", errors="backslashreplace"))
 
     def _safe(self, details: dict[str, object]) -> dict[str, object]:
         kept: dict[str, object] = {}
@@ -114,6 +121,14 @@ def _moment(record: dict[str, Any]) -> datetime | None:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+def _earliest(since: datetime) -> datetime:
+    """How far back reading for `since` goes: _SKEW before it, or the first moment there is."""
+    try:
+        return since - _SKEW
+    except OverflowError:  # `since` is within _SKEW of 0001-01-01
+        return datetime.min.replace(tzinfo=UTC)
+
+
 def _verdict(record: dict[str, Any], since: datetime | None) -> bool | None:
     """True to keep the record, False to skip it, None once older records cannot follow."""
     if since is None:
@@ -121,7 +136,7 @@ def _verdict(record: dict[str, Any], since: datetime | None) -> bool | None:
     moment = _moment(record)
     if moment is None:
         return False
-    if moment < since - _SKEW:
+    if moment < _earliest(since):
         return None
     return moment >= since
 

@@ -8,7 +8,7 @@ import logging
 import stat
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -160,3 +160,55 @@ def test_a_torn_last_line_is_skipped(tmp_path: Path) -> None:
 
 def test_a_missing_log_reads_as_empty(tmp_path: Path) -> None:
     assert read_audit(tmp_path / "never-written.jsonl", 10) == []
+
+
+@pytest.mark.parametrize(
+    "since",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(1, 1, 1, 0, 0, 30, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))),
+        datetime(1, 1, 1),
+    ],
+    ids=["min", "within-the-skew-of-min", "min-east-of-utc", "naive-min"],
+)
+def test_the_earliest_since_reads_everything(tmp_path: Path, since: datetime) -> None:
+    # Valid times: GET /users/v1/audit?since=0001-01-01T00:00:00Z must not overflow into a 500.
+    path = tmp_path / "audit.jsonl"
+    audit = JsonLinesAuditLog(path, Clock())
+    for n in range(3):
+        audit.record("alice", "step", "ok", n=n)
+    assert [r["n"] for r in read_audit(path, 10, since=since)] == [0, 1, 2]
+
+
+def test_the_latest_since_reads_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    JsonLinesAuditLog(path, Clock()).record("alice", "step", "ok")
+    assert read_audit(path, 10, since=datetime.max.replace(tzinfo=UTC)) == []
+
+
+def test_text_that_is_not_valid_unicode_is_recorded_escaped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Lone surrogates come from bytes that were not UTF-8 (surrogateescape): a path, an argv.
+    path = tmp_path / "audit.jsonl"
+    caplog.set_level(logging.WARNING)
+    audit = JsonLinesAuditLog(path, Clock())
+    audit.record("user \ud800", "users.add", "ok", target="b\udcffd\\ud800", note="ünï ✓")
+    [record] = read_audit(path, 5)
+    assert record["who"] == "user \ud800"
+    assert record["target"] == "b\udcffd\\ud800"
+    text = path.read_bytes().decode("utf-8")  # the file stays valid UTF-8
+    assert "ünï ✓" in text
+    assert caplog.text == ""
+
+
+def test_details_that_are_not_json_still_leave_a_record(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "audit.jsonl"
+    caplog.set_level(logging.WARNING)
+    JsonLinesAuditLog(path, Clock()).record("alice", "users.add", "ok", odd={(1, 2): "tuple key"})
+    [record] = read_audit(path, 5)
+    assert set(record) == {"ts", "who", "action", "outcome"}
+    assert "not JSON" in caplog.text
