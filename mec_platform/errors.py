@@ -80,3 +80,9 @@ class StorageUnavailable(PlatformError):
     """The database cannot be reached or is locked beyond the configured timeout."""
 
     title = "Service unavailable"
+
+
+class MaintenanceAccessUnavailable(PlatformError):
+    """The SSH maintenance access files could not be written (permissions, disk, settings)."""
+
+    title = "Service unavailable"

@@ -3,7 +3,7 @@ access files and the audit log."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from mec_platform.auth.model import Client, LoginChallenge, Principal, Role, SshKey, User
@@ -33,7 +33,13 @@ class UserRepository(Protocol):
         """The user holding a key (a key belongs to one user at most)."""
         ...
 
-    def with_role(self, role: Role) -> list[User]: ...
+    def with_role(self, role: Role, *, for_update: bool = False) -> list[User]:
+        """Users holding `role`; `for_update` locks their rows until the transaction ends."""
+        ...
+
+    def owned_instances(self, name: str) -> int:
+        """How many application instances name this user as their owner."""
+        ...
 
 
 class ClientRepository(Protocol):
@@ -107,8 +113,13 @@ class SshSignatureVerifier(Protocol):
 class MaintenanceAccess(Protocol):
     """Renders who may log in to the box's maintenance account(s) over SSH."""
 
-    def render(self, keys: Sequence[tuple[str, SshKey]]) -> None:
-        """Make exactly these (user name, key) pairs the authorised keys, atomically."""
+    def render(self, read_keys: Callable[[], Sequence[tuple[str, SshKey]]]) -> None:
+        """Make exactly the (user name, key) pairs `read_keys` returns the authorised keys.
+
+        `read_keys` runs under a lock every platform process shares, so a rendering of an
+        older state never lands after a newer one. Raises MaintenanceAccessUnavailable when
+        the files cannot be written.
+        """
         ...
 
 

@@ -26,6 +26,7 @@ STATUS_OF: dict[type[errors.PlatformError], int] = {
     errors.PreconditionFailed: 412,
     errors.TooManyRequests: 429,
     errors.StorageUnavailable: 503,
+    errors.MaintenanceAccessUnavailable: 503,
 }
 
 

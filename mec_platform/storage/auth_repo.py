@@ -12,7 +12,13 @@ from sqlalchemy.exc import IntegrityError
 
 from mec_platform.auth.model import Client, LoginChallenge, Role, SshKey, User
 from mec_platform.errors import Conflict, NotFound
-from mec_platform.storage.tables import login_challenges, oauth_clients, ssh_keys, users
+from mec_platform.storage.tables import (
+    app_instances,
+    login_challenges,
+    oauth_clients,
+    ssh_keys,
+    users,
+)
 
 KEY_TAKEN = "sshKey: this key is registered already"
 CLIENT_TAKEN = "client: the app instance has OAuth2 client credentials already"
@@ -51,8 +57,19 @@ class SqlUserRepository:
     def all(self) -> builtins.list[User]:
         return self._load(None)
 
-    def with_role(self, role: Role) -> builtins.list[User]:
-        return self._load(users.c.role == role.value)
+    def with_role(self, role: Role, *, for_update: bool = False) -> builtins.list[User]:
+        """Users holding `role`; `for_update` locks their rows (SELECT ... FOR UPDATE).
+
+        On PostgreSQL a concurrent transaction that changed a locked row is waited for, and
+        the row is checked again once it commits, so a user demoted meanwhile drops out.
+        SQLite has no row locks and ignores it; its writers run one at a time anyway.
+        """
+        return self._load(users.c.role == role.value, for_update=for_update)
+
+    def owned_instances(self, name: str) -> int:
+        # app_instances.owner names the user without a foreign key (an instance may have none).
+        query = select(func.count()).select_from(app_instances).where(app_instances.c.owner == name)
+        return int(self._conn.execute(query).scalar_one())
 
     def set_role(self, name: str, role: Role) -> None:
         self._conn.execute(update(users).where(users.c.name == name).values(role=role.value))
@@ -100,11 +117,15 @@ class SqlUserRepository:
             "position": position,
         }
 
-    def _load(self, condition: ColumnElement[bool] | None) -> builtins.list[User]:
+    def _load(
+        self, condition: ColumnElement[bool] | None, *, for_update: bool = False
+    ) -> builtins.list[User]:
         """Users matching `condition` (all when None) with their keys, two queries in all."""
         query = select(users).order_by(users.c.created_at, users.c.name)
         if condition is not None:
             query = query.where(condition)
+        if for_update:  # locked in one order, so two lockers cannot deadlock
+            query = query.with_for_update()
         rows = self._conn.execute(query).all()
         keys = self._keys_of(row.name for row in rows)
         return [

@@ -333,6 +333,20 @@ def test_an_app_instance_keeps_its_owner(db: Db) -> None:
         assert uow.apps.owner_of(owned.app_instance_id) == (True, "alice")
 
 
+def test_the_instances_a_user_owns_are_counted(db: Db) -> None:
+    owner, other = db.user(), db.user()
+    with db.uows(write=True) as uow:
+        for n in range(3):
+            uow.apps.add(AppInstance(uid("app"), f"cam{n}", owner=owner.name))
+        uow.apps.add(AppInstance(uid("app"), "theirs", owner=other.name))
+        uow.apps.add(AppInstance(uid("app"), "nobodys"))
+        uow.commit()
+    with db.read() as uow:
+        assert uow.users.owned_instances(owner.name) == 3
+        assert uow.users.owned_instances(other.name) == 1
+        assert uow.users.owned_instances(user_name()) == 0
+
+
 # -- migration ------------------------------------------------------------------------------
 def _alembic(engine: Engine, step: str, revision: str) -> None:
     """Run Alembic to `revision`, configured as `storage.migrate.upgrade` configures it."""

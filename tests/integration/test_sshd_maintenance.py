@@ -17,6 +17,7 @@ import pytest
 
 from mec_platform.auth.openssh_files import OpenSshFiles
 from mec_platform.auth.ssh_keys import parse_public_key
+from mec_platform.errors import MaintenanceAccessUnavailable
 from tests.support.net import free_port, wait_until
 from tests.support.processes import stop_group
 
@@ -82,7 +83,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     require_tools()
     folder = tmp_path_factory.mktemp("sshd")
     files = OpenSshFiles(folder / "mec-ssh", [ACCOUNT])
-    files.render([])
+    files.render(lambda: [])
     port = free_port()
     config = write_config(folder, port, files)
     # sshd's privilege-separation directory; a container may not have it.
@@ -118,12 +119,12 @@ def ssh(server: Server, *options: str, key: Path | None = None) -> subprocess.Co
 
 def test_a_rendered_key_logs_in_and_removing_it_revokes_access(server: Server) -> None:
     key = parse_public_key(server.admin_key.with_suffix(".pub").read_text())
-    server.files.render([("alice", key)])
+    server.files.render(lambda: [("alice", key)])
     allowed = ssh(server, key=server.admin_key)
     assert allowed.returncode == 0, allowed.stderr
     assert allowed.stdout == "ok\n"
 
-    server.files.render([])
+    server.files.render(lambda: [])
     refused = ssh(server, key=server.admin_key)
     assert refused.returncode == 255
     assert "Permission denied (publickey)" in refused.stderr
@@ -132,7 +133,7 @@ def test_a_rendered_key_logs_in_and_removing_it_revokes_access(server: Server) -
 
 def test_another_users_key_does_not_let_the_admin_in(server: Server, tmp_path: Path) -> None:
     other = parse_public_key(keygen(tmp_path / "bob").with_suffix(".pub").read_text())
-    server.files.render([("bob", other)])
+    server.files.render(lambda: [("bob", other)])
     assert ssh(server, key=tmp_path / "bob").stdout == "ok\n"
     refused = ssh(server, key=server.admin_key)
     assert refused.returncode == 255
@@ -170,7 +171,7 @@ def test_the_dropin_is_in_effect(server: Server) -> None:
 
 def test_rendered_files_name_the_user_and_are_world_readable(server: Server) -> None:
     key = parse_public_key(server.admin_key.with_suffix(".pub").read_text())
-    server.files.render([("alice", key), ("carol", key)])
+    server.files.render(lambda: [("alice", key), ("carol", key)])
     path = server.files.keys_directory / ACCOUNT
     lines = path.read_text().splitlines()
     assert lines[1:] == [
@@ -183,13 +184,18 @@ def test_rendered_files_name_the_user_and_are_world_readable(server: Server) -> 
     assert server.files.keys_directory.stat().st_mode & 0o777 == 0o755
     assert server.files.dropin_path.stat().st_mode & 0o777 == 0o644
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]
-    server.files.render([])
+    server.files.render(lambda: [])
     assert [ln for ln in path.read_text().splitlines() if not ln.startswith("#")] == []
 
 
 @pytest.mark.parametrize("account", ["", "Root", "a b", "x" * 40, "../etc", "-rf"])
-def test_account_names_are_checked(tmp_path: Path, account: str) -> None:
-    with pytest.raises(ValueError):
-        OpenSshFiles(tmp_path, [account])
-    with pytest.raises(ValueError):
-        OpenSshFiles(tmp_path / "with space", ["root"])
+def test_account_names_are_checked_when_rendering(tmp_path: Path, account: str) -> None:
+    # Checked when rendering, not when built: every command builds OpenSshFiles.
+    files = OpenSshFiles(tmp_path / "ssh", [account])
+    with pytest.raises(MaintenanceAccessUnavailable, match="MEC_MAINTENANCE_ACCOUNTS"):
+        files.render(lambda: [])
+    spaced = OpenSshFiles(tmp_path / "with space", ["root"])
+    with pytest.raises(MaintenanceAccessUnavailable, match="MEC_SSH_DIR"):
+        spaced.render(lambda: [])
+    assert not (tmp_path / "ssh").exists()
+    assert not (tmp_path / "with space").exists()

@@ -589,8 +589,12 @@ class InMemoryUserRepository:
     def all(self) -> list[User]:
         return sorted(self._store.users.values(), key=lambda user: (user.created_at, user.name))
 
-    def with_role(self, role: Role) -> list[User]:
+    def with_role(self, role: Role, *, for_update: bool = False) -> list[User]:
+        # No row locks needed: the fake's writers run one at a time.
         return [user for user in self.all() if user.role is role]
+
+    def owned_instances(self, name: str) -> int:
+        return sum(1 for app in self._store.apps.values() if app.owner == name)
 
     def set_role(self, name: str, role: Role) -> None:
         if name in self._store.users:

@@ -3,6 +3,7 @@ access that records every set of keys rendered."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,14 @@ import pytest
 
 from mec_platform.auth.model import Role, SshKey, User
 from mec_platform.auth.users import Users
-from mec_platform.errors import Conflict, InvalidInput, NotFound
+from mec_platform.errors import (
+    Conflict,
+    InvalidInput,
+    MaintenanceAccessUnavailable,
+    NotFound,
+)
+from mec_platform.http.problems import status_of
+from mec_platform.registry.model import AppInstance
 from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory
 
 
@@ -28,9 +36,12 @@ class RecordingMaintenance:
     """Keeps every rendering; the last one is what the box would allow."""
 
     renders: list[list[tuple[str, SshKey]]] = field(default_factory=list)
+    failure: Exception | None = None
 
-    def render(self, keys: Sequence[tuple[str, SshKey]]) -> None:
-        self.renders.append(list(keys))
+    def render(self, read_keys: Callable[[], Sequence[tuple[str, SshKey]]]) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.renders.append(list(read_keys()))
 
     @property
     def current(self) -> set[tuple[str, str]]:
@@ -197,3 +208,100 @@ def test_an_unknown_user_is_not_found(
     name = uid("nobody")
     detail = unchanged(env, lambda: action(env.users, name, new_key()), NotFound)
     assert name in detail
+
+
+# -- owners of application instances --------------------------------------------------------
+def own(env: Env, owner: str, count: int = 1) -> list[str]:
+    """Give `owner` `count` application instances, as `app add --owner` would."""
+    with env.uows(write=True) as uow:
+        ids = [uid("app") for _ in range(count)]
+        for app_id in ids:
+            uow.apps.add(AppInstance(app_id, "cam", owner=owner))
+        uow.commit()
+    return ids
+
+
+def forget(env: Env, app_ids: list[str]) -> None:
+    with env.uows(write=True) as uow:
+        for app_id in app_ids:
+            uow.apps.remove(app_id)
+        uow.commit()
+
+
+def test_a_provider_owning_instances_may_not_be_removed(env: Env) -> None:
+    env.add(Role.ADMIN)
+    provider = env.add(Role.PROVIDER)
+    apps = own(env, provider.name, 3)
+    own(env, uid("someone-else"))
+    detail = unchanged(env, lambda: env.users.remove(provider.name), Conflict)
+    assert f"'{provider.name}' owns 3 application instances" in detail
+    forget(env, apps[1:])
+    detail = unchanged(env, lambda: env.users.remove(provider.name), Conflict)
+    assert "owns 1 application instance;" in detail
+    forget(env, apps[:1])
+    env.users.remove(provider.name)
+    assert provider.name not in env.uows.store.users
+
+
+def test_an_owner_keeps_a_role_that_can_act_on_its_instances(env: Env) -> None:
+    env.add(Role.ADMIN)
+    provider = env.add(Role.PROVIDER)
+    apps = own(env, provider.name, 2)
+    detail = unchanged(env, lambda: env.users.set_role(provider.name, Role.VIEWER), Conflict)
+    assert f"'{provider.name}' owns 2 application instances" in detail
+    assert "viewer" in detail
+    # An admin acts on every instance: promoting the owner (and back) is fine.
+    assert env.users.set_role(provider.name, Role.ADMIN).role is Role.ADMIN
+    unchanged(env, lambda: env.users.set_role(provider.name, Role.VIEWER), Conflict)
+    assert env.users.set_role(provider.name, Role.PROVIDER).role is Role.PROVIDER
+    forget(env, apps)
+    assert env.users.set_role(provider.name, Role.VIEWER).role is Role.VIEWER
+
+
+def test_an_owning_admin_may_not_be_removed_either(env: Env) -> None:
+    env.add(Role.ADMIN)
+    admin = env.add(Role.ADMIN)
+    own(env, admin.name)
+    assert "owns 1 application instance" in unchanged(
+        env, lambda: env.users.remove(admin.name), Conflict
+    )
+
+
+# -- maintenance access that cannot be written ----------------------------------------------
+@pytest.mark.parametrize(
+    ("failure", "why"),
+    [
+        (MaintenanceAccessUnavailable("/srv/ssh/mec-maint: No space left on device"), "No space"),
+        (PermissionError(13, "Permission denied"), "Permission denied"),
+    ],
+    ids=["reported", "os-error"],
+)
+def test_a_change_is_kept_and_reported_when_the_files_cannot_be_written(
+    env: Env, failure: Exception, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin = env.add(Role.ADMIN, keys=2)
+    env.maintenance.failure = failure
+    caplog.set_level(logging.ERROR, "mec_platform.auth")
+    with pytest.raises(MaintenanceAccessUnavailable) as raised:
+        env.users.remove_key(admin.name, admin.keys[0].key_id)
+    detail = raised.value.detail
+    assert detail.startswith("the change is stored, but the maintenance access files")
+    assert why in detail
+    assert status_of(raised.value) == 503
+    assert env.users.get(admin.name).keys == admin.keys[1:]  # the revocation is committed
+    assert "maintenance access files not written" in caplog.text
+
+
+def test_every_change_reports_a_failed_rendering(env: Env) -> None:
+    admin = env.add(Role.ADMIN)
+    env.maintenance.failure = MaintenanceAccessUnavailable("disk full")
+    changes: list[Callable[[], object]] = [
+        lambda: env.users.add(uid("user"), Role.VIEWER),
+        lambda: env.users.add_key(admin.name, new_key()),
+        lambda: env.users.set_role(admin.name, Role.ADMIN),
+    ]
+    for change in changes:
+        with pytest.raises(MaintenanceAccessUnavailable, match=r"stored.*disk full"):
+            change()
+    with pytest.raises(MaintenanceAccessUnavailable):
+        env.users.render_maintenance_access()
