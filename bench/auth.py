@@ -1,11 +1,13 @@
 """What authentication costs: discovery with and without a bearer token, and token issuance.
 
-Discovery: two platforms in one run, one after the other, each with the data of
+Discovery: two platforms in one run, both up at once, each with the data of
 `bench.discovery` (1,000 services in 10 categories, so `GET /services?ser_category_id=cat-3`
 matches 100) and loaded the same way with wrk. One runs with `MEC_AUTH=true` and gets the
 request with an app instance's bearer token, obtained with its client credentials from
 /oauth2/token; the other runs with `MEC_AUTH=false` and gets the same request without a token.
-Target: authenticated / unauthenticated >= 0.9.
+They are loaded in turns, `--rounds` times each, the order swapped every round, so that a slow
+spell of the shared machine weighs on both alike. Target: the ratio of the median req/s,
+authenticated / unauthenticated, >= 0.9.
 
 Token issuance: `client_credentials` POSTs to /oauth2/token from the client pool of
 `bench.registration` (processes x threads, httpx keep-alive), `MEC_TOKEN_RATE` raised so that
@@ -18,6 +20,8 @@ pool: as many `GET /healthz`. No target.
 from __future__ import annotations
 
 import argparse
+import statistics
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +52,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--categories", type=int, default=10)
     parser.add_argument("--category", type=int, default=3, help="the category queried")
-    parser.add_argument("--duration", type=int, default=15, help="seconds of measured load")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of measured load")
+    parser.add_argument("--rounds", type=int, default=3, help="measured loads of each platform")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load not measured")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
@@ -69,33 +74,69 @@ def client_token(root: str, client_id: str, secret: str) -> str:
     return str(response.json()["access_token"])
 
 
-def measure_discovery(data_dir: Path, auth: bool, args: argparse.Namespace) -> dict[str, Any]:
-    """One platform, MEC_AUTH on or off: seed it, then load the discovery query."""
-    data_dir.mkdir()
-    env = bench_env(data_dir) | {"MEC_AUTH": "true" if auth else "false"}
-    with running(PlatformProcess(env, workers=args.workers)) as server:
-        headers = None
-        if auth:
-            # The app instance itself registers its services and discovers, with its own token.
-            app_id, secret = add_app_with_credentials(env, "bench-auth")
-            token = client_token(server.root, app_id, secret)
-            headers = {"Authorization": f"Bearer {token}"}
-        else:
-            app_id = add_app(env, "bench-auth")
-        response, registration_s = seed_and_check(server.api, app_id, args, headers)
-        url = f"{server.api}/services?ser_category_id=cat-{args.category}"
-        if auth and httpx.get(url, timeout=30).status_code != 401:
-            raise RuntimeError("MEC_AUTH=true: discovery without a token was not refused")
-        run_load(url, args.warmup, args.threads, args.connections, headers)
-        load = run_load(url, args.duration, args.threads, args.connections, headers)
-    load.update(
-        url=url.replace(str(server.port), "PORT"),
-        token="app instance (client credentials)" if auth else "none",
-        matched=len(response.json()),
-        response_bytes=len(response.content),
-        registration_s=round(registration_s, 2),
-    )
-    return load
+@dataclass
+class Side:
+    """One of the two platforms compared: its discovery URL, headers and measured rounds."""
+
+    label: str
+    url: str
+    headers: dict[str, str] | None
+    seeded: dict[str, Any]
+    rounds: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _seed(env: dict[str, str], server: Any, auth: bool, args: argparse.Namespace) -> Side:
+    headers = None
+    if auth:
+        # The app instance itself registers its services and discovers, with its own token.
+        app_id, secret = add_app_with_credentials(env, "bench-auth")
+        token = client_token(server.root, app_id, secret)
+        headers = {"Authorization": f"Bearer {token}"}
+    else:
+        app_id = add_app(env, "bench-auth")
+    response, registration_s = seed_and_check(server.api, app_id, args, headers)
+    url = f"{server.api}/services?ser_category_id=cat-{args.category}"
+    if auth and httpx.get(url, timeout=30).status_code != 401:
+        raise RuntimeError("MEC_AUTH=true: discovery without a token was not refused")
+    seeded = {
+        "url": url.replace(str(server.port), "PORT"),
+        "token": "app instance (client credentials)" if auth else "none",
+        "matched": len(response.json()),
+        "response_bytes": len(response.content),
+        "registration_s": round(registration_s, 2),
+    }
+    return Side("auth" if auth else "no_auth", url, headers, seeded)
+
+
+def measure_discovery(data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Both platforms up at once, loaded in turns (`--rounds`, the order swapped every round),
+    so that a slow spell of the machine weighs on both sides alike; medians compared."""
+    envs = {}
+    for auth in (False, True):
+        folder = data_dir / ("auth" if auth else "no-auth")
+        folder.mkdir()
+        envs[auth] = bench_env(folder) | {"MEC_AUTH": "true" if auth else "false"}
+    with (
+        running(PlatformProcess(envs[False], workers=args.workers)) as plain_server,
+        running(PlatformProcess(envs[True], workers=args.workers)) as auth_server,
+    ):
+        plain = _seed(envs[False], plain_server, False, args)
+        authed = _seed(envs[True], auth_server, True, args)
+        for number in range(args.rounds):
+            for side in (plain, authed) if number % 2 == 0 else (authed, plain):
+                run_load(side.url, args.warmup, args.threads, args.connections, side.headers)
+                load = run_load(
+                    side.url, args.duration, args.threads, args.connections, side.headers
+                )
+                side.rounds.append(load)
+    return {
+        side.label: side.seeded
+        | {
+            "rounds": side.rounds,
+            "median_requests_per_s": statistics.median(r["requests_per_s"] for r in side.rounds),
+        }
+        for side in (plain, authed)
+    }
 
 
 def measure_tokens(data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -133,17 +174,28 @@ def _pool_line(label: str, run: dict[str, Any]) -> str:
 
 
 def _report(runs: dict[str, Any], args: argparse.Namespace) -> dict[str, float]:
-    plain, authed = runs["discovery_no_auth"], runs["discovery_auth"]
+    plain, authed = runs["discovery"]["no_auth"], runs["discovery"]["auth"]
+    tool = authed["rounds"][0]["tool"]
     print(
         f"auth: discovery of {authed['matched']} of {args.services} services "
-        f"({authed['response_bytes']} bytes); load tool: {authed['tool']}, {args.duration} s, "
-        f"{args.threads} threads, {args.connections} connections"
+        f"({authed['response_bytes']} bytes); load tool: {tool}, {args.duration} s, "
+        f"{args.threads} threads, {args.connections} connections; {args.rounds} rounds in turns"
     )
-    print(_load_line("discovery, MEC_AUTH=false, no token", plain))
-    print(_load_line("discovery, MEC_AUTH=true, app token", authed))
-    ratio = round(authed["requests_per_s"] / plain["requests_per_s"], 3)
+    for number, (off, on) in enumerate(zip(plain["rounds"], authed["rounds"], strict=True)):
+        print(_load_line(f"round {number + 1}: MEC_AUTH=false, no token", off))
+        print(_load_line(f"round {number + 1}: MEC_AUTH=true, app token", on))
+    per_round = [
+        on["requests_per_s"] / off["requests_per_s"]
+        for off, on in zip(plain["rounds"], authed["rounds"], strict=True)
+    ]
+    ratio = round(authed["median_requests_per_s"] / plain["median_requests_per_s"], 3)
     print(
-        f"ratio authenticated/unauthenticated = {ratio:.3f}  (target >= {TARGET}: "
+        f"median req/s: MEC_AUTH=false {plain['median_requests_per_s']:.1f}, "
+        f"MEC_AUTH=true {authed['median_requests_per_s']:.1f}; per-round ratios "
+        + ", ".join(f"{value:.3f}" for value in per_round)
+    )
+    print(
+        f"ratio authenticated/unauthenticated (medians) = {ratio:.3f}  (target >= {TARGET}: "
         f"{verdict(ratio, TARGET, True)})"
     )
     issuance = runs["issuance"]
@@ -160,8 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     monitor = LoadMonitor()
     runs: dict[str, Any] = {}
     with workspace("auth") as tmp:
-        runs["discovery_no_auth"] = measure_discovery(tmp / "no-auth", False, args)
-        runs["discovery_auth"] = measure_discovery(tmp / "auth", True, args)
+        runs["discovery"] = measure_discovery(tmp, args)
         runs["issuance"] = measure_tokens(tmp / "tokens", args)
     load = monitor.end()
     ratios = _report(runs, args)
