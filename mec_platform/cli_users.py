@@ -45,7 +45,10 @@ def read_key(value: str) -> SshKey:
     from mec_platform.auth.ssh_keys import parse_public_key
 
     path = Path(value).expanduser()
-    if not value.lstrip().startswith(("ssh-", "ecdsa-")) and path.exists():
+    is_key_text = value.lstrip().startswith(("ssh-", "ecdsa-"))
+    if not is_key_text and not path.exists() and ("/" in value or value.endswith(".pub")):
+        raise InvalidInput(f"--key: no public key file at {path}")
+    if not is_key_text and path.exists():
         try:
             value = path.read_text(encoding="utf-8")
         except OSError as exc:

@@ -15,6 +15,8 @@ from cryptography.x509.oid import NameOID
 
 from mec_platform import cli
 from mec_platform.auth.audit_file import read_audit
+from mec_platform.cli_users import read_key
+from mec_platform.errors import InvalidInput
 
 PASSWORD = "S3cret-pw"
 DB_URL = f"postgresql://mec:{PASSWORD}@db.example/mec"
@@ -160,3 +162,13 @@ def test_serve_refuses_files_that_are_no_certificate_and_key(
 
 def test_a_usable_pair_passes_the_check(tmp_path: Path) -> None:
     cli._check_tls_files(*write_pair(tmp_path))
+
+
+def test_a_missing_public_key_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / ".ssh" / "id_ed25519.pub"
+    with pytest.raises(InvalidInput, match="no public key file at"):
+        read_key(str(missing))
+    with pytest.raises(InvalidInput, match="is not a public key file"):
+        binary = tmp_path / "binary.pub"
+        binary.write_bytes(b"\xff\xfe\x00garbage")
+        read_key(str(binary))
