@@ -3,15 +3,11 @@ end to end: keys managed through the Users API open (and close) a real sshd's do
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import ssl
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,21 +19,13 @@ from tests.e2e.conftest import Stack, run_stack
 from tests.support.net import free_port, wait_until
 from tests.support.processes import add_app, admin, admin_token, platform_env, spawn, stop_group
 from tests.support.secrets import remember
+from tests.support.sshd import ACCOUNT, keygen, require_sshd, running_sshd, ssh
 
 pytestmark = pytest.mark.e2e
-
-SSHD = Path("/usr/sbin/sshd")
-ACCOUNT = "root"
 
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-def keygen(path: Path) -> Path:
-    command = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", unique("key"), "-f"]
-    subprocess.run([*command, str(path)], check=True)
-    return path
 
 
 # -- HTTPS ------------------------------------------------------------------------------------
@@ -169,58 +157,6 @@ class Maintenance:
         return f"{self.stack.server.root}/users/v1/users"
 
 
-def require_sshd() -> None:
-    """Skip without root (the maintenance account is root); without sshd, fail in CI only."""
-    if not SSHD.exists() or shutil.which("ssh") is None:
-        message = "openssh-server/openssh-client are not installed"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    if os.geteuid() != 0:
-        pytest.skip("logging in as the maintenance account root needs the tests to run as root")
-
-
-def sshd_config(folder: Path, port: int, dropin: Path) -> Path:
-    """Our own sshd configuration, including the platform's drop-in first as Debian's does."""
-    config = folder / "sshd_config"
-    config.write_text(
-        f"Include {dropin}\n"
-        f"Port {port}\n"
-        "ListenAddress 127.0.0.1\n"
-        f"HostKey {keygen(folder / 'host_key')}\n"
-        f"PidFile {folder / 'sshd.pid'}\n"
-        "UsePAM no\n"
-        # pytest's folders live under world-writable /tmp, which StrictModes refuses.
-        "StrictModes no\n"
-    )
-    return config
-
-
-def accepting(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
-@contextmanager
-def running_sshd(folder: Path, dropin: Path) -> Iterator[int]:
-    """sshd -D on a free port with its own host key and configuration; yields the port."""
-    port = free_port()
-    config = sshd_config(folder, port, dropin)
-    # sshd's privilege-separation directory; a container may not have it.
-    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-    log = folder / "sshd.log"
-    proc = spawn([str(SSHD), "-D", "-e", "-f", str(config)], dict(os.environ), log)
-    try:
-        wait_until(lambda: accepting(port) or proc.poll() is not None, timeout=10)
-        assert proc.poll() is None, log.read_text()
-        yield port
-    finally:
-        stop_group(proc, timeout=5)
-
-
 @pytest.fixture(scope="module")
 def maintenance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Maintenance]:
     """The platform first (its admin's creation renders the drop-in), then sshd including it."""
@@ -231,20 +167,8 @@ def maintenance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Maintenanc
     for stack in run_stack(f"sqlite:///{folder / 'mec.db'}", folder, **settings):
         dropin = ssh_dir / "sshd_config.d" / "mec-platform.conf"
         assert dropin.is_file()
-        with running_sshd(folder, dropin) as port:
-            yield Maintenance(stack, port)
-
-
-def ssh(port: int, key: Path) -> subprocess.CompletedProcess[str]:
-    """`ssh root@127.0.0.1 echo ok` with only this key: no user configuration or agent."""
-    command = [
-        "ssh", "-F", "/dev/null", "-p", str(port), "-i", str(key), "-o", "IdentitiesOnly=yes",
-        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-        "-o", "UserKnownHostsFile=/dev/null", "-o", "GlobalKnownHostsFile=/dev/null",
-        "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", f"{ACCOUNT}@127.0.0.1", "echo", "ok",
-    ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
-    return subprocess.run(command, capture_output=True, text=True, timeout=20, env=env)
+        with running_sshd(folder, dropin) as sshd:
+            yield Maintenance(stack, sshd.port)
 
 
 def add_user(maintenance: Maintenance, role: str, key: Path) -> dict[str, Any]:
@@ -266,25 +190,25 @@ def test_an_admins_key_opens_maintenance_until_deleted(
 ) -> None:
     key = keygen(tmp_path / "admin")
     user = add_user(maintenance, "platform-admin", key)
-    allowed = ssh(maintenance.port, key)
+    allowed = ssh(maintenance.port, key=key)
     assert (allowed.returncode, allowed.stdout) == (0, "ok\n"), allowed.stderr
     (registered,) = user["sshKeys"]
     url = f"{maintenance.users}/{user['userName']}/keys/{registered['keyId']}"
     assert maintenance.stack.http.delete(url).status_code == 204
-    assert_refused(ssh(maintenance.port, key))
+    assert_refused(ssh(maintenance.port, key=key))
 
 
 def test_a_demoted_admin_loses_maintenance_access(maintenance: Maintenance, tmp_path: Path) -> None:
     key = keygen(tmp_path / "demoted")
     user = add_user(maintenance, "platform-admin", key)
-    assert ssh(maintenance.port, key).stdout == "ok\n"
+    assert ssh(maintenance.port, key=key).stdout == "ok\n"
     url = f"{maintenance.users}/{user['userName']}"
     assert maintenance.stack.http.patch(url, json={"role": "viewer"}).status_code == 200
-    assert_refused(ssh(maintenance.port, key))
+    assert_refused(ssh(maintenance.port, key=key))
 
 
 def test_a_non_admins_key_never_gets_in(maintenance: Maintenance, tmp_path: Path) -> None:
     for role in ("app-provider", "viewer"):
         key = keygen(tmp_path / role)
         add_user(maintenance, role, key)
-        assert_refused(ssh(maintenance.port, key))
+        assert_refused(ssh(maintenance.port, key=key))

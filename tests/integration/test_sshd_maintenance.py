@@ -4,25 +4,18 @@ reload), and passwords are not even offered."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import subprocess
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
 
 from mec_platform.auth.openssh_files import OpenSshFiles
 from mec_platform.auth.ssh_keys import parse_public_key
 from mec_platform.errors import MaintenanceAccessUnavailable
-from tests.support.net import free_port, wait_until
-from tests.support.processes import stop_group
-
-SSHD = Path("/usr/sbin/sshd")
-ACCOUNT = "root"
+from tests.support.sshd import ACCOUNT, SSHD, keygen, require_sshd, running_sshd, ssh
 
 
 @dataclass
@@ -35,97 +28,30 @@ class Server:
     admin_key: Path
 
 
-def require_tools() -> None:
-    """Skip (fail in CI) without sshd and ssh; skip unless root, the maintenance account."""
-    if not SSHD.exists() or shutil.which("ssh") is None:
-        message = "openssh-server/openssh-client are not installed"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    if os.geteuid() != 0:
-        pytest.skip("logging in as the maintenance account root needs the tests to run as root")
-
-
-def keygen(path: Path) -> Path:
-    command = ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", uuid.uuid4().hex, "-f"]
-    subprocess.run([*command, str(path)], check=True)
-    return path
-
-
-def write_config(folder: Path, port: int, files: OpenSshFiles) -> Path:
-    """sshd configuration of our own, including the drop-in first as Debian's does."""
-    config = folder / "sshd_config"
-    config.write_text(
-        f"Include {files.dropin_path}\n"
-        f"Port {port}\n"
-        "ListenAddress 127.0.0.1\n"
-        f"HostKey {keygen(folder / 'host_key')}\n"
-        f"PidFile {folder / 'sshd.pid'}\n"
-        "UsePAM no\n"
-        # pytest's tmp dirs live under world-writable /tmp, which StrictModes rejects as a
-        # parent of authorized_keys; the platform's real directory passes it.
-        "StrictModes no\n"
-    )
-    return config
-
-
-def accepting(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """sshd -D on a free port with its own host key, pid file and configuration."""
-    require_tools()
+    """A private sshd including the drop-in of a fresh rendering (no keys yet)."""
+    require_sshd()
     folder = tmp_path_factory.mktemp("sshd")
     files = OpenSshFiles(folder / "mec-ssh", [ACCOUNT])
     files.render(lambda: [])
-    port = free_port()
-    config = write_config(folder, port, files)
-    # sshd's privilege-separation directory; a container may not have it.
-    Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-    with open(folder / "sshd.log", "ab") as log:
-        proc = subprocess.Popen(
-            [str(SSHD), "-D", "-e", "-f", str(config)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_until(lambda: accepting(port) or proc.poll() is not None, timeout=10)
-        assert proc.poll() is None, (folder / "sshd.log").read_text()
-        yield Server(port, config, files, keygen(folder / "admin"))
-    finally:
-        stop_group(proc, timeout=5)
+    with running_sshd(folder, files.dropin_path) as sshd:
+        yield Server(sshd.port, sshd.config, files, keygen(folder / "admin"))
 
 
-def ssh(server: Server, *options: str, key: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """`ssh root@127.0.0.1 echo ok` with no user configuration, agent or known hosts."""
-    identity = ["-i", str(key), "-o", "IdentitiesOnly=yes"] if key else []
-    command = [
-        "ssh", "-F", "/dev/null", "-p", str(server.port), *identity,
-        "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
-        "-o", "UserKnownHostsFile=/dev/null", "-o", "GlobalKnownHostsFile=/dev/null",
-        "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", *options,
-        f"{ACCOUNT}@127.0.0.1", "echo", "ok",
-    ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if k != "SSH_AUTH_SOCK"}
-    return subprocess.run(command, capture_output=True, text=True, timeout=20, env=env)
+def login(server: Server, *options: str, key: Path | None = None) -> CompletedProcess[str]:
+    return ssh(server.port, *options, key=key)
 
 
 def test_a_rendered_key_logs_in_and_removing_it_revokes_access(server: Server) -> None:
     key = parse_public_key(server.admin_key.with_suffix(".pub").read_text())
     server.files.render(lambda: [("alice", key)])
-    allowed = ssh(server, key=server.admin_key)
+    allowed = login(server, key=server.admin_key)
     assert allowed.returncode == 0, allowed.stderr
     assert allowed.stdout == "ok\n"
 
     server.files.render(lambda: [])
-    refused = ssh(server, key=server.admin_key)
+    refused = login(server, key=server.admin_key)
     assert refused.returncode == 255
     assert "Permission denied (publickey)" in refused.stderr
     assert refused.stdout == ""
@@ -134,15 +60,15 @@ def test_a_rendered_key_logs_in_and_removing_it_revokes_access(server: Server) -
 def test_another_users_key_does_not_let_the_admin_in(server: Server, tmp_path: Path) -> None:
     other = parse_public_key(keygen(tmp_path / "bob").with_suffix(".pub").read_text())
     server.files.render(lambda: [("bob", other)])
-    assert ssh(server, key=tmp_path / "bob").stdout == "ok\n"
-    refused = ssh(server, key=server.admin_key)
+    assert login(server, key=tmp_path / "bob").stdout == "ok\n"
+    refused = login(server, key=server.admin_key)
     assert refused.returncode == 255
     assert "Permission denied" in refused.stderr
 
 
 def test_passwords_are_not_offered(server: Server) -> None:
     for method in ("password", "keyboard-interactive"):
-        attempt = ssh(
+        attempt = login(
             server, "-o", f"PreferredAuthentications={method}", "-o", "PubkeyAuthentication=no"
         )
         assert attempt.returncode == 255

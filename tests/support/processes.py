@@ -145,24 +145,12 @@ class WorkerProcess:
 
 def add_app(env: dict[str, str], name: str, *options: str) -> str:
     """`mec-platform app add NAME [OPTIONS]` through the real command; returns the new id."""
-    out = subprocess.run(
-        [sys.executable, "-m", "mec_platform.cli", "app", "add", name, *options],
-        env=env,
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    # The id comes first; the client credentials follow (see add_app_with_credentials).
-    lines = out.stdout.strip().splitlines()
-    for line in lines[1:]:
-        if line.startswith("client_secret="):
-            remember(line.split("=", 1)[1])
-    return lines[0]
+    return add_app_with_credentials(env, name, *options)[0]
 
 
 def add_app_with_credentials(env: dict[str, str], name: str, *options: str) -> tuple[str, str]:
-    """`mec-platform app add`, returning (appInstanceId, client secret)."""
+    """`mec-platform app add`, returning (appInstanceId, client secret); the secret is
+    remembered for the leak check."""
     out = subprocess.run(
         [sys.executable, "-m", "mec_platform.cli", "app", "add", name, *options],
         env=env,
@@ -171,6 +159,7 @@ def add_app_with_credentials(env: dict[str, str], name: str, *options: str) -> t
         capture_output=True,
         text=True,
     )
+    # The id comes first, then `client_id=...` and `client_secret=...`.
     lines = out.stdout.strip().splitlines()
     fields = dict(line.split("=", 1) for line in lines[1:])
     return lines[0], remember(fields["client_secret"])
