@@ -29,7 +29,7 @@ from mec_platform.auth.credentials import AppCredentials
 from mec_platform.auth.model import IssuedCredentials
 from mec_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mec_platform.notifications.model import NewMessage
-from mec_platform.registry.access import insert_app, new_app_instance
+from mec_platform.registry.access import check_new_instance_id, insert_app, new_app_instance
 from mec_platform.registry.model import (
     PLATFORM,
     Actor,
@@ -172,7 +172,7 @@ class AppSupport:
             credentials = None
             if existing is None:
                 app = AppInstance(
-                    app_instance_id=app_instance_id or self._new_id(),
+                    app_instance_id=check_new_instance_id(app_instance_id or self._new_id()),
                     name=info.app_name,
                     managed=False,
                     info=info,

@@ -3,16 +3,33 @@ and the creation of application instances that every creator shares."""
 
 from __future__ import annotations
 
+import re
+
 from mec_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mec_platform.registry.model import AppInstance, Service, Subscription
 from mec_platform.registry.ports import UnitOfWork
+
+# A new instance's id is also its OAuth 2.0 client id, a path segment of every URL about it
+# and an HTTP header value: characters a path segment holds unescaped (RFC 3986), 256 at most.
+_INSTANCE_ID = re.compile(r"[A-Za-z0-9._~:@!$&'()*+,;=-]{1,256}")
+
+
+def check_new_instance_id(app_instance_id: str) -> str:
+    """The id chosen for a new application instance, if it is usable everywhere it appears."""
+    if not _INSTANCE_ID.fullmatch(app_instance_id):
+        shown = app_instance_id[:80].encode("ascii", "backslashreplace").decode()
+        raise InvalidInput(
+            f"appInstanceId: '{shown}' cannot name a new instance: use at most 256 letters, "
+            "digits and -._~:@!$&'()*+,;="
+        )
+    return app_instance_id
 
 
 def new_app_instance(name: str, app_instance_id: str) -> AppInstance:
     """A managed application instance record, not stored yet; the name must not be blank."""
     if not name.strip():
         raise InvalidInput("name: must not be empty")
-    return AppInstance(app_instance_id=app_instance_id, name=name)
+    return AppInstance(app_instance_id=check_new_instance_id(app_instance_id), name=name)
 
 
 def insert_app(uow: UnitOfWork, app: AppInstance) -> None:

@@ -14,7 +14,7 @@ from mec_platform.appsupport.service import AppSupport
 from mec_platform.appsupport.urls import AppSupportUrls
 from mec_platform.auth.credentials import AppCredentials, secret_matches
 from mec_platform.auth.model import IssuedCredentials, Role
-from mec_platform.errors import Conflict, Forbidden, NotFound
+from mec_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mec_platform.registry.model import Actor, AppInstance
 from mec_platform.registry.service import ServiceRegistry
 from mec_platform.registry.transports import platform_transports
@@ -225,3 +225,21 @@ def test_replace_creates_a_client_for_an_instance_without_one(env: Env) -> None:
 def test_replace_for_an_unknown_instance_is_not_found(env: Env) -> None:
     app_id = uid("app")
     assert app_id in unchanged(env, lambda: env.credentials.replace(app_id), NotFound)
+
+
+@pytest.mark.parametrize(
+    "app_id", ["\u00d7zu\u00910\u00e8", "with space", "a/b", "x" * 257, "caf\u00e9"]
+)
+def test_a_new_instance_id_must_be_usable_as_client_id_and_path_segment(
+    env: Env, app_id: str
+) -> None:
+    detail = unchanged(
+        env, lambda: env.apps.register(info(), app_id, Actor(provider="bob")), InvalidInput
+    )
+    assert "cannot name a new instance" in detail
+    unchanged(env, lambda: env.apps.add_app_instance("cam", app_id), InvalidInput)
+
+
+def test_instance_ids_with_url_safe_punctuation_are_fine(env: Env) -> None:
+    app_id = "urn:uuid:6f1c~a.b_c-d@e!$&'()*+,;="
+    assert env.apps.register(info(), app_id, Actor(provider="bob")).app.app_instance_id == app_id

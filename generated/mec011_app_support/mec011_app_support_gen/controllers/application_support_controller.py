@@ -242,7 +242,7 @@ def registrations_get_appinstanceid(app_instance_id):  # noqa: E501
 def registrations_post(body):  # noqa: E501
     """Register an app instance
 
-    Registers the calling app instance with the platform. &#x60;appName&#x60; is mandatory. An app instantiated by MEC management sets &#x60;isInsByMec: true&#x60; and gives its &#x60;appInstanceId&#x60; and &#x60;appDId&#x60;; any other app must describe its &#x60;endpoint&#x60;, and the platform allocates its &#x60;appInstanceId&#x60;. &#x60;409&#x60; means this app instance is already registered (update it with PUT instead).  # noqa: E501
+    Registers the calling app instance with the platform. &#x60;appName&#x60; is mandatory. An app instantiated by MEC management sets &#x60;isInsByMec: true&#x60; and gives its &#x60;appInstanceId&#x60; and &#x60;appDId&#x60;; any other app must describe its &#x60;endpoint&#x60;, and the platform allocates its &#x60;appInstanceId&#x60;. &#x60;409&#x60; means this app instance is already registered (update it with PUT instead). An &#x60;appInstanceId&#x60; chosen for a new instance becomes its OAuth 2.0 client id and a segment of its URLs: at most 256 letters, digits and &#x60;-._~:@!$&amp;&#39;()*+,;&#x3D;&#x60;, or &#x60;400&#x60;.  # noqa: E501
 
     :param app_info: The profile of the app instance to register.
     :type app_info: dict | bytes
