@@ -226,17 +226,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             _audit(args, action, "failed", reason=exc.detail)
         print(f"mec-platform: {exc.detail}", file=sys.stderr)
         return 1
-    except Exception as exc:
-        from sqlalchemy.exc import OperationalError
-
-        if not isinstance(exc, OperationalError):
-            raise
-        # The database is down or unreachable: say so in a line, not a traceback.
-        reason = str(exc.orig or exc).strip().splitlines()[0]
-        if action:
-            _audit(args, action, "failed", reason="database unavailable")
-        print(f"mec-platform: the platform database is not available ({reason})", file=sys.stderr)
-        return 1
     if action:
         _audit(args, action, "done")
     return status

@@ -172,7 +172,11 @@ class AppSupport:
             credentials = None
             if existing is None:
                 app = AppInstance(
-                    app_instance_id=check_new_instance_id(app_instance_id or self._new_id()),
+                    app_instance_id=(
+                        check_new_instance_id(app_instance_id)
+                        if app_instance_id
+                        else self._new_id()
+                    ),
                     name=info.app_name,
                     managed=False,
                     info=info,

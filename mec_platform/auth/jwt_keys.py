@@ -8,7 +8,6 @@ written."""
 from __future__ import annotations
 
 import base64
-import fcntl
 import itertools
 import logging
 import os
@@ -23,6 +22,8 @@ from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from mec_platform.auth.file_lock import exclusive_lock
 
 log = logging.getLogger(__name__)
 
@@ -178,17 +179,12 @@ class KeyRing:
     @contextmanager
     def _exclusive(self) -> Iterator[None]:
         """Hold the directory's lock file, so processes add and delete keys one at a time."""
-        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
-        fd = os.open(self.directory / ".lock", flags, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with exclusive_lock(self.directory / ".lock"):
             # Only lock holders write temporaries, so any found now were left by a crash.
             for name in os.listdir(self.directory):
                 if name.startswith(".k") and name.endswith(_TEMP):
                     (self.directory / name).unlink(missing_ok=True)
             yield
-        finally:
-            os.close(fd)  # closing releases the lock
 
     def _add_key(self) -> str:
         """Write a new key and load it; the caller holds the lock and has just reloaded."""

@@ -13,17 +13,16 @@ the access is off: nothing is rendered, and files left by an earlier rendering g
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import re
 import stat
 import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
+from mec_platform.auth.file_lock import exclusive_lock
 from mec_platform.auth.model import SshKey
 from mec_platform.errors import MaintenanceAccessUnavailable
 
@@ -132,7 +131,7 @@ class OpenSshFiles:
         return self.directory / LOCK_NAME
 
     def _locked(self) -> AbstractContextManager[None]:
-        return _locked(self.lock_path, self.lock_timeout)
+        return exclusive_lock(self.lock_path, self.lock_timeout)
 
     def _remove_key_files(self, keep: Sequence[str]) -> None:
         """Remove the files of accounts no longer listed: sshd may still read them."""
@@ -154,26 +153,6 @@ def _make_folder(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     if stat.S_IMODE(folder.stat().st_mode) != 0o755:
         folder.chmod(0o755)
-
-
-@contextmanager
-def _locked(path: Path, timeout: float) -> Iterator[None]:
-    """Hold an exclusive flock on `path`, waiting at most `timeout` seconds for it."""
-    # 0600: another local user must not be able to hold the lock and stall every change.
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"{path}: held by another process for too long") from None
-                time.sleep(0.02)
-        yield
-    finally:
-        os.close(descriptor)  # releases the lock
 
 
 def _why(exc: OSError) -> str:

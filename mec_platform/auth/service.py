@@ -39,8 +39,6 @@ from mec_platform.errors import (
 )
 from mec_platform.registry.ports import Clock
 
-__all__ = ["LOGIN_NAMESPACE", "SSH_GRANT", "Authenticator", "Identity", "TokenOptions"]
-
 CLI_CLIENT = "mec-platform-cli"
 SSH_GRANT = "urn:mec-platform:params:oauth:grant-type:ssh-signature"
 
@@ -60,10 +58,13 @@ class TokenOptions:
     login_origins: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        if not 0 < self.ttl <= MAX_TOKEN_TTL:
-            raise InvalidInput(
-                f"MEC_TOKEN_TTL: {self.ttl} is not between 1 and {MAX_TOKEN_TTL} seconds"
-            )
+        _check_lifetime("MEC_TOKEN_TTL", self.ttl)
+
+
+def _check_lifetime(name: str, seconds: int) -> None:
+    """No token lives less than a second or longer than MAX_TOKEN_TTL."""
+    if not 0 < seconds <= MAX_TOKEN_TTL:
+        raise InvalidInput(f"{name}: {seconds} is not between 1 and {MAX_TOKEN_TTL} seconds")
 
 
 @dataclass(frozen=True)
@@ -142,8 +143,8 @@ class Authenticator:
 
     def issue_for_user(self, user_name: str, ttl: int | None = None) -> AccessToken:
         """A token minted by the operator on the box (who can read the signing key anyway)."""
-        if ttl is not None and not 0 < ttl <= MAX_TOKEN_TTL:
-            raise InvalidInput(f"ttl: {ttl} is not between 1 and {MAX_TOKEN_TTL} seconds")
+        if ttl is not None:
+            _check_lifetime("ttl", ttl)
         with self._uows() as uow:
             user = uow.users.get(user_name)
         if user is None:

@@ -14,6 +14,7 @@ import pytest
 from mec_platform.auth.credentials import hash_secret
 from mec_platform.auth.model import (
     APP_SUPPORT_READ,
+    LOGIN_NAMESPACE,
     ROLE_SCOPES,
     SERVICE_MGMT_READ,
     USERS,
@@ -24,7 +25,7 @@ from mec_platform.auth.model import (
     User,
     login_message,
 )
-from mec_platform.auth.service import LOGIN_NAMESPACE, Authenticator, TokenOptions
+from mec_platform.auth.service import Authenticator, TokenOptions
 from mec_platform.errors import InvalidInput, NotFound, OAuthError, TooManyRequests, Unauthorized
 from tests.unit.fakes import FakeClock, InMemoryUnitOfWorkFactory
 

@@ -11,8 +11,8 @@ from urllib.parse import unquote_plus
 
 import flask
 
-from mec_platform.auth.model import AccessToken
-from mec_platform.auth.service import LOGIN_NAMESPACE, SSH_GRANT, Authenticator
+from mec_platform.auth.model import LOGIN_NAMESPACE, AccessToken
+from mec_platform.auth.service import SSH_GRANT, Authenticator
 from mec_platform.errors import OAuthError
 from mec_platform.http.responses import Response, ok
 
