@@ -13,18 +13,23 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mec_platform.http import app_support, oauth2, platform_users, service_mgmt
+from mec_platform.http import app_lcm, app_pkgm, app_support, oauth2, platform_users, service_mgmt
 from mec_platform.http.resolver import handlers_in, request_parameters, snake_case
 
 REPO = Path(__file__).resolve().parents[2]
 # connexion 3 never passes header parameters to handlers (If-Match is read from the request).
 HEADER_PARAMETERS = {"if_match"}
+# Where connexion's pythonic names differ from the generator's: camel-case splitting
+# (appDId) and names that shadow a Python builtin, which connexion suffixes with "_".
+CONNEXION_NAMES = {"app_did": "app_d_id", "filter": "filter_"}
 
 APIS = [
     ("mec011_service_mgmt", service_mgmt.HANDLER_MODULES),
     ("mec011_app_support", app_support.HANDLER_MODULES),
     ("platform_users", platform_users.HANDLER_MODULES),
     ("platform_oauth2", oauth2.HANDLER_MODULES),
+    ("mec010_2_app_pkgm", app_pkgm.HANDLER_MODULES),
+    ("mec010_2_app_lcm", app_lcm.HANDLER_MODULES),
 ]
 
 
@@ -41,7 +46,9 @@ def _generated_signatures(spec_name: str) -> dict[str, list[str]]:
         for node in tree.body:
             if isinstance(node, ast.FunctionDef):
                 names = [arg.arg for arg in node.args.args]
-                signatures[node.name] = [n for n in names if n not in HEADER_PARAMETERS]
+                signatures[node.name] = [
+                    CONNEXION_NAMES.get(n, n) for n in names if n not in HEADER_PARAMETERS
+                ]
     return signatures
 
 

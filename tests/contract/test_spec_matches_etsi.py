@@ -34,6 +34,18 @@ CASES = [
         "specs/etsi-differences/mec011_app_support.yaml",
         id="mec011-app-support",
     ),
+    pytest.param(
+        "specs/mec010_2_app_pkgm.yaml",
+        "MEC010-2_AppPkgMgmt.yaml",
+        "specs/etsi-differences/mec010_2_app_pkgm.yaml",
+        id="mec010-2-app-pkgm",
+    ),
+    pytest.param(
+        "specs/mec010_2_app_lcm.yaml",
+        "MEC010-2_AppLcm.yaml",
+        "specs/etsi-differences/mec010_2_app_lcm.yaml",
+        id="mec010-2-app-lcm",
+    ),
 ]
 
 
