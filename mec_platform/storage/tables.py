@@ -199,3 +199,113 @@ login_challenges = Table(
     Column("user_name", Text, ForeignKey("users.name"), nullable=False, index=True),
     Column("expires_at", Float, nullable=False, index=True),
 )
+
+app_packages = Table(
+    "app_packages",
+    metadata,
+    Column("app_pkg_id", Text, primary_key=True),
+    # What CreateAppPkg said about the package.
+    Column("name", Text, nullable=False),
+    Column("version", Text, nullable=False),
+    Column("provider", Text, nullable=True),
+    Column("checksum_algorithm", Text, nullable=False),
+    Column("checksum_hash", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("user_defined_data", Text, nullable=False),
+    Column("onboarding_state", String(16), nullable=False),
+    Column("operational_state", String(16), nullable=False),
+    Column("usage_state", String(16), nullable=False),
+    # What onboarding learned from the content: all NULL until it was accepted. One appDId
+    # names one package (NULLs are distinct, so any number of packages may lack one).
+    Column("app_d_id", Text, nullable=True, unique=True, index=True),
+    Column("app_name", Text, nullable=True),
+    Column("app_provider", Text, nullable=True),
+    Column("app_soft_version", Text, nullable=True),
+    Column("app_d_version", Text, nullable=True),
+    Column("appd", Text, nullable=True),
+    Column("content_sha256", Text, nullable=True),
+    Column("signer", Text, nullable=True),
+    Column("image_reference", Text, nullable=True),
+    Column("image_id", Text, nullable=True),
+    Column("artifacts", Text, nullable=True),
+    Column("failure", Text, nullable=True),
+    Column("owner", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+package_subscriptions = Table(
+    "package_subscriptions",
+    metadata,
+    Column("subscription_id", Text, primary_key=True),
+    Column("subscription_type", String(64), nullable=False),
+    Column("callback_uri", Text, nullable=False),
+    Column("filters", Text, nullable=False),
+    Column("owner", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+lcm_instances = Table(
+    "lcm_instances",
+    metadata,
+    # The MEC 011 registry row of the same instance is written in the same transaction.
+    Column(
+        "app_instance_id",
+        Text,
+        ForeignKey("app_instances.app_instance_id"),
+        primary_key=True,
+    ),
+    Column("app_d_id", Text, nullable=False),
+    Column(
+        "app_pkg_id",
+        Text,
+        ForeignKey("app_packages.app_pkg_id"),
+        nullable=False,
+        index=True,
+    ),
+    Column("name", Text, nullable=True),
+    Column("description", Text, nullable=True),
+    Column("owner", Text, nullable=True),
+    Column("instantiation_state", String(32), nullable=False),
+    Column("operational_state", String(16), nullable=True),
+    # The deployment: all NULL while the instance has no container.
+    Column("container_id", Text, nullable=True),
+    Column("container_name", Text, nullable=True),
+    Column("image", Text, nullable=True),
+    Column("ip_address", Text, nullable=True),
+    Column("ports", Text, nullable=True),
+    Column("current_op", Text, nullable=True),
+    Column("restarts", Integer, nullable=False),
+    Column("runtime_problem", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+lcm_op_occs = Table(
+    "lcm_op_occs",
+    metadata,
+    Column("op_occ_id", Text, primary_key=True),
+    # No foreign key: occurrences stay on record after their instance is deleted.
+    Column("app_instance_id", Text, nullable=False, index=True),
+    Column("operation", String(16), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("start_time", Float, nullable=False),
+    Column("state_entered_time", Float, nullable=False),
+    Column("params", Text, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("cancel_pending", Boolean, nullable=False),
+    Column("cancel_mode", String(16), nullable=True),
+    Column("lease_owner", Text, nullable=True),
+    Column("lease_until", Float, nullable=True),
+    # What lifecycle runners look for: open occurrences without a live lease.
+    Index("ix_lcm_op_occs_state_lease_until", "state", "lease_until"),
+)
+
+lcm_subscriptions = Table(
+    "lcm_subscriptions",
+    metadata,
+    Column("subscription_id", Text, primary_key=True),
+    Column("subscription_type", String(64), nullable=False),
+    Column("callback_uri", Text, nullable=False),
+    Column("request", Text, nullable=False),
+    Column("owner", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+)

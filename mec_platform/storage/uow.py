@@ -22,6 +22,13 @@ from mec_platform.storage.auth_repo import (
     SqlUserRepository,
 )
 from mec_platform.storage.engine import SQLITE_BEGIN_OPTION, is_sqlite, sqlite_path
+from mec_platform.storage.lifecycle_repo import (
+    SqlLcmInstanceRepository,
+    SqlLcmSubscriptionRepository,
+    SqlOpOccRepository,
+    SqlPackageRepository,
+    SqlPackageSubscriptionRepository,
+)
 from mec_platform.storage.outbox_repo import SqlOutboxRepository
 from mec_platform.storage.registry_repo import (
     SqlAppInstanceRepository,
@@ -44,6 +51,11 @@ class SqlUnitOfWork:
     users: SqlUserRepository
     clients: SqlClientRepository
     challenges: SqlChallengeRepository
+    packages: SqlPackageRepository
+    package_subscriptions: SqlPackageSubscriptionRepository
+    lcm_instances: SqlLcmInstanceRepository
+    op_occs: SqlOpOccRepository
+    lcm_subscriptions: SqlLcmSubscriptionRepository
 
     def __init__(
         self,
@@ -85,6 +97,11 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(conn, now)
         self.clients = SqlClientRepository(conn, now)
         self.challenges = SqlChallengeRepository(conn, now)
+        self.packages = SqlPackageRepository(conn, now)
+        self.package_subscriptions = SqlPackageSubscriptionRepository(conn, now)
+        self.lcm_instances = SqlLcmInstanceRepository(conn, now)
+        self.op_occs = SqlOpOccRepository(conn, now)
+        self.lcm_subscriptions = SqlLcmSubscriptionRepository(conn, now)
         return self
 
     def __exit__(
