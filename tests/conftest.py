@@ -9,6 +9,7 @@ import pytest
 
 from tests.support import secrets
 from tests.support.databases import fresh_postgres_database
+from tests.support.podman import busybox_image, podman_service  # noqa: F401 - shared fixtures
 from tests.support.receiver import CallbackReceiver
 
 
