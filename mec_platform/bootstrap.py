@@ -6,9 +6,11 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import Engine
 
+from mec_platform.appsupport.ports import AppSupportUnitOfWork
 from mec_platform.appsupport.rules import TrafficRule
 from mec_platform.appsupport.rules_service import AppRules
 from mec_platform.appsupport.service import AppSupport, AppSupportOptions
@@ -25,7 +27,16 @@ from mec_platform.auth.sshsig import SshSigVerifier
 from mec_platform.auth.users import Users
 from mec_platform.config import Settings
 from mec_platform.errors import Conflict
+from mec_platform.lifecycle.notify import LcmNotifier
+from mec_platform.lifecycle.podman_runtime import PodmanRuntime
+from mec_platform.lifecycle.ports import LifecycleUnitOfWork
+from mec_platform.lifecycle.runtime import ContainerRuntime, ContainerRuntimeError, HostResources
+from mec_platform.lifecycle.service import Lifecycle, LifecycleHooks
+from mec_platform.lifecycle.urls import LifecycleUrls
 from mec_platform.notifications.wakeup import WakeupSender, wakeup_path
+from mec_platform.packages.service import PackageCatalog, PackageOptions
+from mec_platform.packages.urls import PackageUrls
+from mec_platform.packages.verifier import SignedPackageVerifier
 from mec_platform.registry.liveness import LivenessPolicy
 from mec_platform.registry.ports import Clock, IdGenerator
 from mec_platform.registry.service import ServiceRegistry
@@ -113,6 +124,11 @@ class Platform:
     dataplane_wakeup: WakeupSender
     timing: TimingService
     auth: Auth
+    runtime: ContainerRuntime
+    packages: PackageCatalog
+    lifecycle: Lifecycle
+    lifecycle_wakeup: WakeupSender
+    lcm_notifier: LcmNotifier
 
     def readiness_problem(self) -> str | None:
         """None when the process can serve requests, else why not."""
@@ -123,6 +139,7 @@ class Platform:
         self.version.dispose()
         self.wakeup.close()
         self.dataplane_wakeup.close()
+        self.lifecycle_wakeup.close()
         self.engine.dispose()
 
 
@@ -137,6 +154,27 @@ def traffic_rule_check(settings: Settings) -> Callable[[Sequence[TrafficRule]], 
             )
 
     return check
+
+
+class CachedHost:
+    """The runtime's host resources, asked once; None while the runtime does not answer."""
+
+    def __init__(self, runtime: ContainerRuntime) -> None:
+        self._runtime = runtime
+        self._known: HostResources | None = None
+
+    def __call__(self) -> HostResources | None:
+        if self._known is None:
+            try:
+                self._known = self._runtime.host_resources()
+            except ContainerRuntimeError:
+                return None
+        return self._known
+
+
+def _is_lifecycle_instance(uow: AppSupportUnitOfWork, app_instance_id: str) -> bool:
+    # The SQL unit of work holds every repository; the lifecycle's instances among them.
+    return cast(LifecycleUnitOfWork, uow).lcm_instances.get(app_instance_id) is not None
 
 
 def bootstrap(
@@ -179,9 +217,34 @@ def bootstrap(
         notify_dataplane=dataplane_wakeup,
         check_rules=check,
         credentials=auth.credentials,
+        keeps_record=_is_lifecycle_instance,
     )
     rules = AppRules(uows, notify_dataplane=dataplane_wakeup, check_rules=check)
     subscriptions = TerminationSubscriptions(uows, clock, new_id)
+    runtime = PodmanRuntime(settings.podman_api_url)
+    lifecycle_wakeup = WakeupSender(wakeup_path(settings.database_url, "lifecycle"))
+    packages = PackageCatalog(
+        uows,
+        runtime,
+        SignedPackageVerifier(settings.package_trusted_keys),
+        PackageUrls(settings.api_root),
+        PackageOptions(store=settings.packages_dir, max_upload_bytes=settings.max_package_bytes),
+        clock,
+        new_id,
+        notify_worker=wakeup,
+    )
+    notifier = LcmNotifier(LifecycleUrls(settings.api_root), clock, new_id)
+    lifecycle = Lifecycle(
+        uows,
+        registry,
+        auth.credentials,
+        notifier,
+        clock,
+        new_id,
+        LifecycleHooks(lifecycle=lifecycle_wakeup, worker=wakeup, dataplane=dataplane_wakeup),
+        host=CachedHost(runtime),
+        traffic_rules_enforced=settings.dataplane and settings.traffic_rules_enabled,
+    )
     return Platform(
         settings,
         engine,
@@ -198,4 +261,9 @@ def bootstrap(
         dataplane_wakeup,
         TimingService(DetectedSource(settings.chrony_socket)),
         auth,
+        runtime,
+        packages,
+        lifecycle,
+        lifecycle_wakeup,
+        notifier,
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mec_platform.cli_apps import add_commands as add_app_commands
+from mec_platform.cli_packages import add_commands as add_package_commands
 from mec_platform.cli_users import add_commands as add_user_commands
 from mec_platform.config import Settings
 from mec_platform.errors import InvalidInput, PlatformError
@@ -102,18 +103,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
         _render_maintenance_access(platform)
     finally:
         platform.close()
+    from mec_platform.entrypoints.container_runtime import SupervisedPodman
     from mec_platform.entrypoints.gunicorn_app import PlatformServer
     from mec_platform.entrypoints.supervisor import WorkerSupervisor
 
-    children = []
+    children: list[WorkerSupervisor | SupervisedPodman] = []
+    extra_hosts: list[str] = []
+    if settings.lifecycle_enabled:
+        from mec_platform.entrypoints.container_runtime import start_container_runtime
+
+        runtime = start_container_runtime(settings)
+        if runtime is None:
+            settings = settings.with_overrides(lifecycle_enabled=False)
+            os.environ.update(settings.to_env())
+        else:
+            if runtime.service is not None:
+                children.append(runtime.service)
+            if runtime.gateway and settings.host not in {"0.0.0.0", "::", runtime.gateway}:
+                extra_hosts.append(runtime.gateway)
+            children.append(WorkerSupervisor(role="lifecycle").start())
     if not args.no_worker:
         children.append(WorkerSupervisor(role="worker").start())
     if settings.dataplane and not args.no_dataplane:
         children.append(WorkerSupervisor(role="dataplane").start())
     try:
-        PlatformServer(settings, access_log=args.access_log).run()
+        PlatformServer(settings, access_log=args.access_log, extra_hosts=extra_hosts).run()
     finally:
-        for child in children:
+        # The Podman service goes last: the lifecycle process may still be talking to it.
+        for child in reversed(children):
             child.stop()
     return 0
 
@@ -123,6 +140,13 @@ def cmd_dataplane(args: argparse.Namespace) -> int:
     from mec_platform.entrypoints import dataplane
 
     return dataplane.run(_settings(args))
+
+
+def cmd_lifecycle(args: argparse.Namespace) -> int:
+    """Run the app lifecycle process (operations on Podman, reconciliation) in the foreground."""
+    from mec_platform.entrypoints import lifecycle
+
+    return lifecycle.run(_settings(args))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -196,6 +220,9 @@ def _parser() -> argparse.ArgumentParser:
     with_db(sub.add_parser("dataplane", help="enforce DNS and traffic rules")).set_defaults(
         func=cmd_dataplane
     )
+    with_db(
+        sub.add_parser("lifecycle", help="run app lifecycle operations on Podman")
+    ).set_defaults(func=cmd_lifecycle)
     with_db(sub.add_parser("migrate", help="create/upgrade the schema")).set_defaults(
         func=cmd_migrate
     )
@@ -204,6 +231,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_app_commands(sub, with_db, _platform)
     add_user_commands(sub, with_db, _platform)
+    add_package_commands(sub)
     diff = sub.add_parser("spec-diff", help="compare our OpenAPI spec with ETSI's", add_help=False)
     diff.add_argument("rest", nargs=argparse.REMAINDER)
     diff.set_defaults(func=None)
@@ -245,9 +273,20 @@ AUDITED: dict[tuple[str, ...], str | None] = {
     ("user", "key", "remove"): "name",
     ("keys", "rotate"): None,
     ("keys", "prune"): None,
+    # Who may publish apps on this box: changes to the trusted package signers are recorded.
+    ("package", "trust", "add"): "key",
+    ("package", "trust", "remove"): "fingerprint",
 }
 # Where argparse keeps the chosen sub-command at each level, outermost first.
-_SUBCOMMANDS = ("command", "app_command", "user_command", "key_command", "keys_command")
+_SUBCOMMANDS = (
+    "command",
+    "app_command",
+    "user_command",
+    "key_command",
+    "keys_command",
+    "package_command",
+    "trust_command",
+)
 # Arguments recorded as details: known not to be secret and worth knowing afterwards. Any
 # other value (--database-url with its password, rules as JSON, a key) stays out.
 _AUDITED_DETAILS = ("role", "owner", "key_id")

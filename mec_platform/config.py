@@ -102,6 +102,18 @@ class Settings:
     log_level: str = "INFO"
     log_json: bool = True
     metrics_dir: Path | None = None
+    # App lifecycle (MEC 010-2) on Podman.
+    lifecycle_enabled: bool = True
+    podman_url: str | None = None
+    containers_conf: Path | None = None
+    app_network: str = "mec-platform"
+    app_subnet: str | None = None
+    app_api_root_override: str | None = None
+    package_trusted_keys_override: Path | None = None
+    max_package_bytes: int = 512 * 2**20
+    lifecycle_concurrency: int = 8
+    reconcile_interval: float = 5.0
+    restart_limit: int = 3
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -143,6 +155,26 @@ class Settings:
     def ssh_dir(self) -> Path:
         """Where maintenance access is rendered: authorized_keys/<account> and an sshd drop-in."""
         return self.ssh_dir_override or self.data_dir / "ssh"
+
+    @property
+    def packages_dir(self) -> Path:
+        """Where onboarded application packages are kept."""
+        return self.data_dir / "packages"
+
+    @property
+    def package_trusted_keys(self) -> Path:
+        """The operator's trusted package signing keys (OpenSSH public key lines)."""
+        return self.package_trusted_keys_override or self.data_dir / "trusted-package-keys"
+
+    @property
+    def podman_socket(self) -> Path:
+        """The socket of the Podman service `serve` starts when MEC_PODMAN_URL is not set."""
+        return self.data_dir / "podman" / "podman.sock"
+
+    @property
+    def podman_api_url(self) -> str:
+        """Where the Podman REST API answers."""
+        return self.podman_url or f"unix://{self.podman_socket}"
 
     @property
     def tls(self) -> bool:
@@ -210,6 +242,17 @@ class Settings:
             log_level=env.get("MEC_LOG_LEVEL", "INFO").upper(),
             log_json=_bool(env.get("MEC_LOG_JSON", "true")),
             metrics_dir=Path(metrics_dir) if metrics_dir else None,
+            lifecycle_enabled=_bool(env.get("MEC_LIFECYCLE", "true")),
+            podman_url=env.get("MEC_PODMAN_URL") or None,
+            containers_conf=_path(env.get("MEC_CONTAINERS_CONF")),
+            app_network=env.get("MEC_APP_NETWORK", "mec-platform"),
+            app_subnet=env.get("MEC_APP_SUBNET") or None,
+            app_api_root_override=env.get("MEC_APP_API_ROOT") or None,
+            package_trusted_keys_override=_path(env.get("MEC_PACKAGE_TRUSTED_KEYS")),
+            max_package_bytes=int(env.get("MEC_MAX_PACKAGE_BYTES", str(512 * 2**20))),
+            lifecycle_concurrency=int(env.get("MEC_LIFECYCLE_CONCURRENCY", "8")),
+            reconcile_interval=float(env.get("MEC_RECONCILE_INTERVAL", "5")),
+            restart_limit=int(env.get("MEC_RESTART_LIMIT", "3")),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -245,6 +288,12 @@ class Settings:
             "MEC_TOKEN_RATE": f"{self.token_rate[0]}/{self.token_rate[1]:g}",
             "MEC_AUTH_FAILURE_RATE": f"{self.auth_failure_rate[0]}/{self.auth_failure_rate[1]:g}",
             "MEC_MAINTENANCE_ACCOUNTS": ",".join(self.maintenance_accounts),
+            "MEC_LIFECYCLE": _flag(self.lifecycle_enabled),
+            "MEC_APP_NETWORK": self.app_network,
+            "MEC_MAX_PACKAGE_BYTES": str(self.max_package_bytes),
+            "MEC_LIFECYCLE_CONCURRENCY": str(self.lifecycle_concurrency),
+            "MEC_RECONCILE_INTERVAL": f"{self.reconcile_interval:g}",
+            "MEC_RESTART_LIMIT": str(self.restart_limit),
         }
         for name, path in (
             ("MEC_KEYS_DIR", self.keys_dir_override),
@@ -252,6 +301,8 @@ class Settings:
             ("MEC_SSH_DIR", self.ssh_dir_override),
             ("MEC_TLS_CERT", self.tls_cert),
             ("MEC_TLS_KEY", self.tls_key),
+            ("MEC_CONTAINERS_CONF", self.containers_conf),
+            ("MEC_PACKAGE_TRUSTED_KEYS", self.package_trusted_keys_override),
         ):
             if path is not None:
                 env[name] = str(path)
@@ -265,4 +316,11 @@ class Settings:
             env["MEC_API_ROOT"] = self.api_root_override
         if self.metrics_dir is not None:
             env["MEC_METRICS_DIR"] = str(self.metrics_dir)
+        for name, value in (
+            ("MEC_PODMAN_URL", self.podman_url),
+            ("MEC_APP_SUBNET", self.app_subnet),
+            ("MEC_APP_API_ROOT", self.app_api_root_override),
+        ):
+            if value:
+                env[name] = value
         return env

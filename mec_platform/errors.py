@@ -60,6 +60,12 @@ class Conflict(PlatformError):
     title = "Conflict"
 
 
+class PayloadTooLarge(PlatformError):
+    """The request body is larger than the platform accepts for this resource."""
+
+    title = "Payload too large"
+
+
 class PreconditionFailed(PlatformError):
     """A conditional request (If-Match) does not match the resource's current entity tag."""
 

@@ -76,8 +76,10 @@ class AppSupport:
         notify_dataplane: Callable[[], None] = lambda: None,
         check_rules: Callable[[Sequence[TrafficRule]], None] = lambda rules: None,
         credentials: AppCredentials | None = None,
+        keeps_record: Callable[[AppSupportUnitOfWork, str], bool] = lambda uow, app_id: False,
     ) -> None:
         self._uows = uows
+        self._keeps_record = keeps_record
         self._registry = registry
         self._urls = urls
         self._clock = clock
@@ -126,6 +128,11 @@ class AppSupport:
         now = self._clock()
         with self._uows(write=True) as uow:
             _locked(uow, app_instance_id)
+            if self._keeps_record(uow, app_instance_id):
+                raise Conflict(
+                    f"appInstanceId: '{app_instance_id}' was created through the app lifecycle "
+                    "API; terminate and delete it there (/app_lcm/v1/app_instances)"
+                )
             queued = self._remove(uow, app_instance_id, now)
             uow.commit()
         self._registry.after_commit(queued)
@@ -369,6 +376,8 @@ class AppSupport:
     def _complete(self, uow: AppSupportUnitOfWork, app: AppInstance, now: float) -> bool:
         assert app.termination is not None
         if app.termination.action is OperationAction.TERMINATING:
+            if self._keeps_record(uow, app.app_instance_id):
+                return self._wind_down(uow, app, now)
             return self._remove(uow, app.app_instance_id, now)
         # A stopped application keeps its record, rules and subscriptions; its services go
         # and it has to confirm ready again when it is started.
@@ -377,6 +386,44 @@ class AppSupport:
             queued = self._registry.withdraw_service(uow, service, now) or queued
         uow.apps.update(
             replace(app, state=AppState.INSTANTIATED, termination=None, revision=app.revision + 1)
+        )
+        return queued
+
+    def wind_down(self, app_instance_id: str, revoke_credentials: bool) -> None:
+        """The app's process is gone (its container stopped or removed): its registration,
+        services and termination subscriptions end; a restarted app registers afresh."""
+        now = self._clock()
+        with self._uows(write=True) as uow:
+            app = uow.apps.get_for_update(app_instance_id)
+            if app is None:
+                return
+            queued = self._wind_down(uow, app, now, revoke_credentials)
+            uow.commit()
+        self._registry.after_commit(queued)
+
+    def _wind_down(
+        self,
+        uow: AppSupportUnitOfWork,
+        app: AppInstance,
+        now: float,
+        revoke_credentials: bool = True,
+    ) -> bool:
+        # An instance the lifecycle manages outlives TERMINATE (MEC 010-2 keeps its identifier
+        # until DELETE): its registration, services, subscriptions and credentials end here.
+        queued = self._registry.withdraw_app(uow, app.app_instance_id, now)
+        for subscription in uow.termination_subscriptions.list_for_app(app.app_instance_id):
+            uow.termination_subscriptions.remove(subscription.subscription_id)
+            uow.outbox.drop_for_subscription(subscription.subscription_id, now)
+        if revoke_credentials:
+            uow.clients.remove_for_app(app.app_instance_id)
+        uow.apps.update(
+            replace(
+                app,
+                state=AppState.INSTANTIATED,
+                info=None,
+                termination=None,
+                revision=app.revision + 1,
+            )
         )
         return queued
 

@@ -30,14 +30,22 @@ SERVICE_MGMT_READ = "mec011:service-mgmt:read"
 APP_SUPPORT = "mec011:app-support"
 APP_SUPPORT_READ = "mec011:app-support:read"
 USERS = "platform:users"
+APP_PKGM = "mec010:app-pkgm"
+APP_PKGM_READ = "mec010:app-pkgm:read"
+APP_LCM = "mec010:app-lcm"
+APP_LCM_READ = "mec010:app-lcm:read"
 
 _MEC011 = (SERVICE_MGMT, SERVICE_MGMT_READ, APP_SUPPORT, APP_SUPPORT_READ)
+_MEC010 = (APP_PKGM, APP_PKGM_READ, APP_LCM, APP_LCM_READ)
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
-    Role.ADMIN: frozenset((*_MEC011, USERS)),
-    Role.PROVIDER: frozenset((*_MEC011, USERS)),
+    Role.ADMIN: frozenset((*_MEC011, *_MEC010, USERS)),
+    Role.PROVIDER: frozenset((*_MEC011, *_MEC010, USERS)),
+    # App instances use MEC 011 only: they do not manage packages or other instances.
     Role.APP: frozenset(_MEC011),
     # Read-only: the users API scope lets a viewer read its own identity and keys.
-    Role.VIEWER: frozenset((SERVICE_MGMT_READ, APP_SUPPORT_READ, USERS)),
+    Role.VIEWER: frozenset(
+        (SERVICE_MGMT_READ, APP_SUPPORT_READ, APP_PKGM_READ, APP_LCM_READ, USERS)
+    ),
 }
 
 _USER_NAME = re.compile(r"[a-z_][a-z0-9._-]{0,63}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -28,14 +29,18 @@ def _child_exit(_server: Any, worker: Any) -> None:
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
+def _bind(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class PlatformServer(BaseApplication):  # type: ignore[misc]
     """gunicorn configured in code rather than from a config file."""
 
-    def __init__(self, settings: Settings, access_log: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, access_log: bool = False, extra_hosts: Sequence[str] = ()
+    ) -> None:
         self._options: dict[str, Any] = {
-            "bind": f"{settings.host}:{settings.port}"
-            if ":" not in settings.host
-            else f"[{settings.host}]:{settings.port}",
+            "bind": [_bind(host, settings.port) for host in (settings.host, *extra_hosts)],
             "workers": settings.http_workers,
             "worker_class": "uvicorn_worker.UvicornWorker",
             "graceful_timeout": 10,

@@ -24,7 +24,15 @@ from mec_platform import errors
 from mec_platform.auth.audit_file import read_audit
 from mec_platform.bootstrap import Platform
 from mec_platform.config import Settings
-from mec_platform.http import app_support, oauth2, platform_users, problems, service_mgmt
+from mec_platform.http import (
+    app_lcm,
+    app_pkgm,
+    app_support,
+    oauth2,
+    platform_users,
+    problems,
+    service_mgmt,
+)
 from mec_platform.http.allowed import AllowedMethods
 from mec_platform.http.authorization import PolicyEnforcement
 from mec_platform.http.guards import ControlCharacterGuard
@@ -34,6 +42,8 @@ from mec_platform.http.resolver import HandlerResolver
 from mec_platform.http.security import bearer_handler, calling_actor
 from mec_platform.http.service_mgmt.discovery import DiscoveryCache, DiscoveryFastPath
 from mec_platform.http.validation import validator_map
+from mec_platform.lifecycle.urls import LifecycleUrls
+from mec_platform.packages.urls import PackageUrls
 
 log = logging.getLogger("mec_platform.http")
 
@@ -58,19 +68,34 @@ APIS: tuple[Api, ...] = (
     ),
     ("Users", platform_users.BASE_PATH, platform_users.SPEC_FILE, platform_users.HANDLER_MODULES),
     ("OAuth 2.0 tokens", oauth2.BASE_PATH, oauth2.SPEC_FILE, oauth2.HANDLER_MODULES),
+    (
+        "MEC 010-2 Application Package Management",
+        app_pkgm.BASE_PATH,
+        app_pkgm.SPEC_FILE,
+        app_pkgm.HANDLER_MODULES,
+    ),
+    (
+        "MEC 010-2 Application Lifecycle Management",
+        app_lcm.BASE_PATH,
+        app_lcm.SPEC_FILE,
+        app_lcm.HANDLER_MODULES,
+    ),
 )
 
 
 # Without authentication there is nobody to sign in: these APIs are not served at all, so an
 # auth-less box cannot be given users (nor maintenance keys) over the network.
 IDENTITY_SPECS = frozenset({platform_users.SPEC_FILE, oauth2.SPEC_FILE})
+# Without a container runtime (MEC_LIFECYCLE=false, or no Podman) nothing could run an app.
+LIFECYCLE_SPECS = frozenset({app_pkgm.SPEC_FILE, app_lcm.SPEC_FILE})
 
 
 def served_apis(settings: Settings) -> tuple[Api, ...]:
     """(title, base path, spec file, handler modules) of every API this server offers."""
-    if settings.auth_enabled:
-        return APIS
-    return tuple(api for api in APIS if api[2] not in IDENTITY_SPECS)
+    hidden = (frozenset() if settings.auth_enabled else IDENTITY_SPECS) | (
+        frozenset() if settings.lifecycle_enabled else LIFECYCLE_SPECS
+    )
+    return tuple(api for api in APIS if api[2] not in hidden)
 
 
 def _landing_page(apis: tuple[Api, ...]) -> str:
@@ -129,6 +154,10 @@ def _dependencies(platform: Platform, discovery: DiscoveryCache) -> dict[str, An
         "authenticator": auth.authenticator,
         "jwks": auth.keys.jwks,
         "audit_reader": audit_reader(platform.settings.audit_log),
+        "packages": platform.packages,
+        "package_urls": PackageUrls(platform.settings.api_root),
+        "lifecycle": platform.lifecycle,
+        "lcm_urls": LifecycleUrls(platform.settings.api_root),
     }
 
 

@@ -11,6 +11,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from mec_platform import errors
+from mec_platform.lifecycle.runtime import ContainerRuntimeError, ImageNotFound, RuntimeUnavailable
 
 log = logging.getLogger("mec_platform.http")
 
@@ -23,9 +24,13 @@ STATUS_OF: dict[type[errors.PlatformError], int] = {
     errors.Forbidden: 403,
     errors.NotFound: 404,
     errors.Conflict: 409,
+    errors.PayloadTooLarge: 413,
     errors.PreconditionFailed: 412,
     errors.TooManyRequests: 429,
     errors.StorageUnavailable: 503,
+    RuntimeUnavailable: 503,
+    ImageNotFound: 400,
+    ContainerRuntimeError: 502,
     errors.MaintenanceAccessUnavailable: 503,
 }
 

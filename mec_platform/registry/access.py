@@ -4,6 +4,7 @@ and the creation of application instances that every creator shares."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from mec_platform.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mec_platform.registry.model import AppInstance, Service, Subscription
@@ -71,3 +72,11 @@ def owned_subscription(uow: UnitOfWork, app_instance_id: str, subscription_id: s
             f"subscriptionId: subscription '{subscription_id}' belongs to another application"
         )
     return subscription
+
+
+def check_callback_uri(uri: str, field: str = "callbackUri") -> str:
+    """An absolute http(s) URI, or InvalidInput naming the field."""
+    parts = urlsplit(uri)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise InvalidInput(f"{field}: '{uri[:200]}' is not an absolute http(s) URI")
+    return uri

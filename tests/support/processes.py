@@ -52,6 +52,9 @@ def platform_env(data_dir: Path, database_url: str | None = None, **extra: str) 
         # The data plane needs a DNS port and a network namespace of the test's own: the tests
         # that exercise it switch it on with both.
         MEC_DATAPLANE="false",
+        # App lifecycle needs a Podman service: the lifecycle tests switch it on and give
+        # their own (MEC_PODMAN_URL).
+        MEC_LIFECYCLE="false",
         # Module-wide platforms outlive the default 15 minutes of a token.
         MEC_TOKEN_TTL="7200",
     )
@@ -68,7 +71,10 @@ class PlatformProcess:
         workers: int = 2,
         log: Path | None = None,
         with_worker: bool = False,
+        host: str | None = None,
     ) -> None:
+        # host: an address to bind instead of 127.0.0.1 (0.0.0.0 lets containers reach it).
+        self.host = host
         self.port = free_port()
         self.env = env
         self.workers = workers
@@ -78,7 +84,8 @@ class PlatformProcess:
 
     @property
     def root(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        address = "127.0.0.1" if self.host in (None, "0.0.0.0") else self.host
+        return f"http://{address}:{self.port}"
 
     @property
     def api(self) -> str:
@@ -101,6 +108,8 @@ class PlatformProcess:
         ]
         if not self.with_worker:
             command.append("--no-worker")
+        if self.host is not None:
+            command += ["--host", self.host]
         self.proc = spawn(command, self.env, self.log)
         wait_http_ok(f"{self.root}/readyz")
         return self

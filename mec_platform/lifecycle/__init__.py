@@ -1,0 +1,1 @@
+"""Application lifecycle (ETSI GS MEC 010-2): app instances, operation occurrences, containers."""

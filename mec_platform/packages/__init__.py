@@ -1,0 +1,1 @@
+"""Application packages (ETSI GS MEC 010-2): AppD, archive format, signatures, onboarding."""
