@@ -20,6 +20,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from mec_platform.cli_users import _problem_detail, _tls_context
 from mec_platform.errors import InvalidInput
@@ -231,7 +232,8 @@ def cmd_onboard(args: argparse.Namespace) -> int:
                 "appPkgVersion": appd.app_soft_version,
                 "appProvider": appd.app_provider,
                 "checksum": {"algorithm": "SHA-256", "hash": sha256_of_file(package)},
-                "appPkgPath": package.name,
+                # A URI (the spec says so): the content is uploaded, so only its name matters.
+                "appPkgPath": f"file:{quote(package.name)}",
                 "userDefinedData": {},
             }
         ),

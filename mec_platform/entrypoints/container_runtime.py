@@ -5,6 +5,7 @@ whose gateway address the HTTP server also listens on so that app containers rea
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 import time
@@ -64,6 +65,10 @@ class RuntimeUp:
 def start_container_runtime(settings: Settings) -> RuntimeUp | None:
     """Start Podman's API service and the app network; None when Podman is not usable."""
     service = None
+    if os.geteuid() != 0:
+        # App networks (bridge, firewall rules) and the app containers need root here.
+        log.error("not running as root: the app lifecycle APIs are switched off")
+        return None
     if settings.podman_url is None:
         if shutil.which("podman") is None:
             log.error("podman is not installed: the app lifecycle APIs are switched off")

@@ -3,6 +3,7 @@ applied to JSON representations; attribute paths use `/` between nested names.""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,8 +25,16 @@ def _value_at(document: Any, path: str) -> list[Any]:
     return values
 
 
+def _text(value: Any) -> str:
+    # As the value is written in JSON: true/false/null, numbers and strings as they are.
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+SINGLE_VALUE = frozenset({"eq", "neq", "gt", "lt", "gte", "lte"})
+
+
 def _compare(op: str, found: list[Any], wanted: Sequence[str]) -> bool:
-    texts = [str(v) for v in found]
+    texts = [_text(v) for v in found]
     checks: dict[str, Callable[[], bool]] = {
         "eq": lambda: wanted[0] in texts,
         "neq": lambda: wanted[0] not in texts,
@@ -57,7 +66,10 @@ def parse_filter(expression: str | None) -> list[tuple[str, str, list[str]]]:
         match = _TERM.fullmatch(part)
         if match is None:
             raise InvalidInput(f"filter: '{part[:80]}' is not a term like (eq,attribute,value)")
-        terms.append((match.group(1), match.group(2), match.group(3)[1:].split(",")))
+        values = match.group(3)[1:].split(",")
+        if match.group(1) in SINGLE_VALUE and len(values) != 1:
+            raise InvalidInput(f"filter: '{part[:80]}' compares with one value only")
+        terms.append((match.group(1), match.group(2), values))
     return terms
 
 

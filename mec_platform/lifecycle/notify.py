@@ -48,13 +48,15 @@ class LcmNotifier:
         """AppInstNotification to matching subscribers; True when something was queued."""
         app = package_fields(uow, instance)
         now = self.clock()
+        # One event, one notification id, however many subscriptions receive a copy.
+        event = self.new_id()
         return self._queue(
             uow,
             [
                 NewMessage(
                     s.subscription_id,
                     s.callback_uri,
-                    instance_notification(self.new_id(), s, instance, now, self.urls),
+                    instance_notification(event, s, instance, now, self.urls),
                 )
                 for s in uow.lcm_subscriptions.all()
                 if wants_instance_state(s, instance, app)
@@ -65,13 +67,14 @@ class LcmNotifier:
         """AppLcmOpOccNotification to matching subscribers."""
         app = package_fields(uow, instance)
         now = self.clock()
+        event = self.new_id()
         return self._queue(
             uow,
             [
                 NewMessage(
                     s.subscription_id,
                     s.callback_uri,
-                    op_occ_notification(self.new_id(), s, occ, now, self.urls),
+                    op_occ_notification(event, s, occ, now, self.urls),
                 )
                 for s in uow.lcm_subscriptions.all()
                 if wants_op_occ(s, occ, instance, app)
@@ -84,15 +87,14 @@ class LcmNotifier:
         """Identifier creation or deletion notification to matching subscribers."""
         app = package_fields(uow, instance)
         now = self.clock()
+        event = self.new_id()
         return self._queue(
             uow,
             [
                 NewMessage(
                     s.subscription_id,
                     s.callback_uri,
-                    identifier_notification(
-                        self.new_id(), s, instance.app_instance_id, now, self.urls
-                    ),
+                    identifier_notification(event, s, instance.app_instance_id, now, self.urls),
                 )
                 for s in uow.lcm_subscriptions.all()
                 if wants_identifier(s, kind, instance, app)

@@ -48,6 +48,10 @@ class OpOccRepository(Protocol):
 
     def get(self, op_occ_id: str) -> OpOcc | None: ...
 
+    def get_for_update(self, op_occ_id: str) -> OpOcc | None:
+        """The occurrence, locked until the transaction ends."""
+        ...
+
     def all(self, app_instance_id: str | None = None) -> list[OpOcc]:
         """Oldest first; all of them, or those of one instance."""
         ...

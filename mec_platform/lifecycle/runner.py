@@ -38,6 +38,7 @@ from mec_platform.lifecycle.runtime import (
     ContainerRuntime,
     ContainerRuntimeError,
     ContainerState,
+    HostResources,
     ImageNotFound,
     RuntimeUnavailable,
 )
@@ -94,6 +95,7 @@ class OperationRunner:
         self._pool = ThreadPoolExecutor(options.concurrency, thread_name_prefix="lcm-op")
         self._running: set[str] = set()
         self._lock = threading.Lock()
+        self._host: HostResources | None = None
 
     def step(self) -> int:
         """Claim what free slots allow and start running it; how many were started."""
@@ -156,7 +158,7 @@ class OperationRunner:
 
     def _processing(self, occ: OpOcc) -> OpOcc | None:
         with self._uows(write=True) as uow:
-            current = uow.op_occs.get(occ.op_occ_id)
+            current = uow.op_occs.get_for_update(occ.op_occ_id)
             instance = uow.lcm_instances.get(occ.app_instance_id)
             if current is None or instance is None or current.lease_owner != self._options.owner:
                 return None
@@ -217,7 +219,10 @@ class OperationRunner:
         )
 
     def _check_host(self, appd: JsonObject, params: JsonObject) -> None:
-        host = self._runtime.host_resources()
+        # Asked once: `podman info` is slow, and the host does not change while we run.
+        if self._host is None:
+            self._host = self._runtime.host_resources()
+        host = self._host
         cpus, memory_mib = requested_resources(appd, params)
         if cpus is not None and cpus > host.cpus:
             raise Unrecoverable(f"numVirtualCpu: {cpus:g} CPUs requested, the host has {host.cpus}")
@@ -253,7 +258,12 @@ class OperationRunner:
         self._complete(
             occ,
             lambda i: replace(
-                i, operational_state=target, deployment=deployment, runtime_problem=None
+                i,
+                operational_state=target,
+                deployment=deployment,
+                runtime_problem=None,
+                # Started by its owner: the automatic restart budget starts afresh.
+                restarts=0 if target is AppOperationalState.STARTED else i.restarts,
             ),
         )
 
@@ -317,9 +327,15 @@ class OperationRunner:
             instance = _require_instance(uow.lcm_instances.get_for_update(occ.app_instance_id))
             instance = replace(change(instance), current_op=None)
             uow.lcm_instances.update(instance)
-            current = uow.op_occs.get(occ.op_occ_id) or occ
+            current = uow.op_occs.get_for_update(occ.op_occ_id) or occ
+            # A cancel that came after the last checkpoint is moot: the work is done.
             done = current.moved_to(
-                OperationState.COMPLETED, self._clock(), lease_owner=None, lease_until=None
+                OperationState.COMPLETED,
+                self._clock(),
+                lease_owner=None,
+                lease_until=None,
+                cancel_pending=False,
+                cancel_mode=None,
             )
             uow.op_occs.update(done)
             queued = self._notifier.op_occ(uow, done, instance)
@@ -333,7 +349,7 @@ class OperationRunner:
             extra={"op_occ_id": occ.op_occ_id, "state": state.value, "detail": error.get("detail")},
         )
         with self._uows(write=True) as uow:
-            current = uow.op_occs.get(occ.op_occ_id) or occ
+            current = uow.op_occs.get_for_update(occ.op_occ_id) or occ
             failed = current.moved_to(
                 state,
                 self._clock(),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from mec_platform.appsupport.rules import DnsRule, RuleState, TrafficRule
 from mec_platform.appsupport.rules_service import ensure_domain_free
@@ -43,6 +43,8 @@ from mec_platform.registry.access import check_callback_uri, insert_app, new_app
 from mec_platform.registry.model import JsonObject
 from mec_platform.registry.ports import Clock, IdGenerator
 from mec_platform.registry.service import ServiceRegistry
+
+_E = TypeVar("_E", AppOperationalState, StopType)
 
 InstanceView = tuple[LcmInstance, JsonObject]
 """An instance with the package fields AppInstanceInfo repeats."""
@@ -201,8 +203,8 @@ class Lifecycle:
 
     def operate(self, app_instance_id: str, params: JsonObject) -> OpOcc:
         """Start an OPERATE occurrence (changeStateTo STARTED or STOPPED)."""
-        target = AppOperationalState(str(params["changeStateTo"]))
-        StopType(str(params.get("stopType", StopType.FORCEFUL.value)))
+        target = _enum(AppOperationalState, params.get("changeStateTo"), "changeStateTo")
+        _enum(StopType, params.get("stopType", StopType.FORCEFUL.value), "stopType")
         _non_negative(params, "gracefulStopTimeout")
         with self._uows(write=True) as uow:
             instance = _instantiated(uow, app_instance_id)
@@ -214,7 +216,7 @@ class Lifecycle:
 
     def terminate(self, app_instance_id: str, params: JsonObject) -> OpOcc:
         """Start a TERMINATE occurrence (FORCEFUL or GRACEFUL)."""
-        StopType(str(params["terminationType"]))
+        _enum(StopType, params.get("terminationType"), "terminationType")
         _non_negative(params, "gracefulTerminationTimeout")
         with self._uows(write=True) as uow:
             instance = _instantiated(uow, app_instance_id)
@@ -277,7 +279,7 @@ class Lifecycle:
     def cancel(self, op_occ_id: str, mode: CancelMode) -> OpOcc:
         """Cancel a STARTING or PROCESSING occurrence; it ends in FAILED_TEMP."""
         with self._uows(write=True) as uow:
-            occ = _occ(uow, op_occ_id)
+            occ = _occ(uow, op_occ_id, lock=True)
             require_state(
                 occ, frozenset({OperationState.STARTING, OperationState.PROCESSING}), "cancel"
             )
@@ -303,7 +305,7 @@ class Lifecycle:
     def fail(self, op_occ_id: str) -> OpOcc:
         """Give up a FAILED_TEMP occurrence: FAILED, and the instance is free again."""
         with self._uows(write=True) as uow:
-            occ = _occ(uow, op_occ_id)
+            occ = _occ(uow, op_occ_id, lock=True)
             require_state(occ, frozenset({OperationState.FAILED_TEMP}), "fail")
             occ = occ.moved_to(OperationState.FAILED, self._clock())
             uow.op_occs.update(occ)
@@ -317,7 +319,7 @@ class Lifecycle:
     def retry(self, op_occ_id: str) -> OpOcc:
         """Run a FAILED_TEMP occurrence again from the start."""
         with self._uows(write=True) as uow:
-            occ = _occ(uow, op_occ_id)
+            occ = _occ(uow, op_occ_id, lock=True)
             require_state(occ, frozenset({OperationState.FAILED_TEMP}), "retry")
             occ = occ.moved_to(
                 OperationState.STARTING,
@@ -339,7 +341,7 @@ class Lifecycle:
         dns = dns_rules_of(config) if "appDNSRule" in config else None
         traffic = self.traffic_rules_of(config) if "appTrafficRule" in config else None
         with self._uows(write=True) as uow:
-            _instance(uow, app_instance_id)
+            _instantiated(uow, app_instance_id)
             known_dns = {r.dns_rule_id for r in uow.dns_rules.list_for_app(app_instance_id)}
             for rule in dns or []:
                 ensure_domain_free(uow, rule.domain_name, app_instance_id)
@@ -455,6 +457,14 @@ def _parsed(parse: Callable[[JsonObject], object], body: JsonObject, where: str)
         raise InvalidInput(f"{where}: malformed ({exc})") from exc
 
 
+def _enum(kind: type[_E], value: object, field: str) -> _E:
+    try:
+        return kind(str(value))
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidInput(f"{field}: '{str(value)[:40]}' is not one of {allowed}") from None
+
+
 def _non_negative(params: JsonObject, key: str) -> None:
     value = params.get(key)
     if value is not None and (not isinstance(value, int) or value < 0):
@@ -475,8 +485,8 @@ def _instantiated(uow: LifecycleUnitOfWork, app_instance_id: str) -> LcmInstance
     return instance
 
 
-def _occ(uow: LifecycleUnitOfWork, op_occ_id: str) -> OpOcc:
-    occ = uow.op_occs.get(op_occ_id)
+def _occ(uow: LifecycleUnitOfWork, op_occ_id: str, lock: bool = False) -> OpOcc:
+    occ = uow.op_occs.get_for_update(op_occ_id) if lock else uow.op_occs.get(op_occ_id)
     if occ is None:
         raise NotFound(f"appLcmOpOccId: no operation occurrence '{op_occ_id[:200]}'")
     return occ

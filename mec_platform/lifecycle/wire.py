@@ -71,8 +71,11 @@ def instance_to_wire(
 def _instance_links(instance: LcmInstance, urls: LifecycleUrls) -> dict[str, Any]:
     # A task link appears only while that task is possible (MEC 010-2 clause 6.2.2.3).
     app_id = instance.app_instance_id
-    tasks = ["configure_platform_for_app"]
-    tasks += ["terminate", "operate"] if instance.instantiated else ["instantiate"]
+    tasks = (
+        ["terminate", "operate", "configure_platform_for_app"]
+        if instance.instantiated
+        else ["instantiate"]
+    )
     links: dict[str, Any] = {"self": {"href": urls.instance(app_id)}}
     for task in tasks:
         links[task] = {"href": urls.instance_task(app_id, task)}

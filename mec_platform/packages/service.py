@@ -348,11 +348,12 @@ class PackageCatalog:
         self, uow: LifecycleUnitOfWork, package: AppPackage, kind: PackageNotificationType
     ) -> bool:
         now = self._clock()
+        event = self._new_id()  # copies of one notification share its id
         messages = [
             NewMessage(
                 sub.subscription_id,
                 sub.callback_uri,
-                notification_to_wire(self._new_id(), kind, sub, package, now, self._urls),
+                notification_to_wire(event, kind, sub, package, now, self._urls),
             )
             for sub in matching(uow.package_subscriptions.all(), package, kind)
         ]

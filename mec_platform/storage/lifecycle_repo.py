@@ -457,6 +457,15 @@ class SqlOpOccRepository:
         row = self._conn.execute(select(t).where(t.c.op_occ_id == op_occ_id)).first()
         return _occ_of(row) if row else None
 
+    def get_for_update(self, op_occ_id: str) -> OpOcc | None:
+        # Row lock on PostgreSQL: a cancel and the runner finishing cannot both write back
+        # what they read (SQLite write transactions are serialised already).
+        t = lcm_op_occs
+        row = self._conn.execute(
+            select(t).where(t.c.op_occ_id == op_occ_id).with_for_update()
+        ).first()
+        return _occ_of(row) if row else None
+
     def all(self, app_instance_id: str | None = None) -> list[OpOcc]:
         c = lcm_op_occs.c
         query = select(lcm_op_occs).order_by(c.start_time, c.op_occ_id)

@@ -46,19 +46,25 @@ class Stack:
 def run_stack(database_url: str, folder: Path, **settings: str) -> Iterator[Stack]:
     """Start server and worker with extra MEC_* settings; stop both afterwards."""
     env = platform_env(folder, database_url, **settings)
-    server = PlatformProcess(env).start()
-    # Admin commands and the worker build links too: they must know the server's address.
-    env["MEC_API_ROOT"] = server.root
-    worker = WorkerProcess(env).start()
-    # The tests act as a platform admin unless they say otherwise (tests/e2e/test_auth*.py).
-    token = admin_token(env)
-    client = httpx.Client(timeout=10, headers={"Authorization": f"Bearer {token}"})
-    running = Stack(env, server, worker, client, token)
+    server = PlatformProcess(env)
+    worker = WorkerProcess(env)
+    client: httpx.Client | None = None
+    running: Stack | None = None
     try:
+        # Inside the try: a server that never became ready is stopped all the same.
+        server.start()
+        # Admin commands and the worker build links too: they must know the server's address.
+        env["MEC_API_ROOT"] = server.root
+        worker.start()
+        # The tests act as a platform admin unless they say otherwise (tests/e2e/test_auth*.py).
+        token = admin_token(env)
+        client = httpx.Client(timeout=10, headers={"Authorization": f"Bearer {token}"})
+        running = Stack(env, server, worker, client, token)
         yield running
     finally:
-        client.close()
-        running.worker.stop()
+        if client is not None:
+            client.close()
+        (running.worker if running else worker).stop()
         server.stop()
 
 

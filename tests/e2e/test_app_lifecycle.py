@@ -6,6 +6,7 @@ the platform loses nothing."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import uuid
 import zipfile
@@ -16,9 +17,11 @@ from typing import Any
 import pytest
 
 from mec_platform.lifecycle.podman_service import PodmanService
+from mec_platform.packages.builder import build_package, sign_package
 from tests.support.lifecycle import (
     LCM,
     PKGM,
+    SAMPLE_APP,
     LifecycleStack,
     Signer,
     lifecycle_stack,
@@ -29,7 +32,7 @@ from tests.support.lifecycle import (
     wait_for,
 )
 from tests.support.podman import inspect_container, podman_cli, require_podman
-from tests.support.processes import PlatformProcess
+from tests.support.processes import PlatformProcess, admin
 from tests.support.receiver import CallbackReceiver
 
 
@@ -303,3 +306,33 @@ def test_platform_restart_loses_nothing(stack: LifecycleStack, onboarded: str) -
         stack.start_operation(app_id, "terminate", {"terminationType": "FORCEFUL"})
     )
     assert done["operationState"] == "COMPLETED"
+
+
+def test_cli_onboards_and_the_api_disables_and_deletes(
+    stack: LifecycleStack, folder: Path, image_archive: Path, signer: Signer
+) -> None:
+    app_dir = folder / f"app-{uuid.uuid4().hex[:6]}"
+    shutil.copytree(SAMPLE_APP, app_dir)
+    appd = json.loads((app_dir / "appd.json").read_text())
+    appd["appDId"] = str(uuid.uuid4())
+    (app_dir / "appd.json").write_text(json.dumps(appd))
+    package = folder / f"{app_dir.name}.zip"
+    build_package(app_dir, package, image_archive=image_archive)
+    sign_package(package, signer.private)
+    token = stack.http.headers["Authorization"].split(" ", 1)[1]
+    onboarded = admin(
+        stack.env, "package", "onboard", str(package), "--url", stack.root, "--token", token
+    )
+    assert onboarded.returncode == 0, onboarded.stderr
+    app_d_id, _pkg_id, state = onboarded.stdout.split()
+    assert (app_d_id, state) == (appd["appDId"], "ENABLED")
+
+    url = f"{stack.root}{PKGM}/onboarded_app_packages/{app_d_id}"
+    content = stack.http.get(f"{url}/package_content")
+    assert content.status_code == 200 and content.content == package.read_bytes()
+    assert stack.http.delete(url).status_code == 409  # ENABLED
+    patch = {"Content-Type": "application/merge-patch+json"}
+    disabled = stack.http.patch(url, json={"operationalState": "DISABLED"}, headers=patch)
+    assert disabled.status_code == 200, disabled.text
+    assert stack.http.delete(url).status_code == 204
+    assert stack.http.get(url).status_code == 404

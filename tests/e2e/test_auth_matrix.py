@@ -19,7 +19,9 @@ import pytest
 import yaml
 
 from mec_platform.http.app import APIS
+from mec_platform.lifecycle.podman_service import PodmanService
 from tests.e2e.conftest import Stack, run_stack
+from tests.support.podman import remove_network
 from tests.support.processes import REPO, add_app_with_credentials, admin, admin_token
 from tests.support.secrets import remember, remembered
 
@@ -28,6 +30,8 @@ pytestmark = pytest.mark.e2e
 SPECS = REPO / "specs"
 APP_SUPPORT_BASE = "/mec_app_support/v2"
 USERS_BASE = "/users/v1"
+# MEC 010-2: people manage packages and instances; app instances' tokens have no scope there.
+LIFECYCLE_BASES = frozenset({"/app_pkgm/v1", "/app_lcm/v1"})
 METHODS = ("get", "put", "post", "patch", "delete")
 # Another person's record: only platform admins may act on it.
 TARGET = "matrix-target"
@@ -103,7 +107,8 @@ def expected_refusal(role: str, op: Op) -> int | None:
     elif role in (APP_A, APP_B):
         # Of the users API, an app instance reaches only its own identity.
         users_api = op.base == USERS_BASE and op.operation_id != "MeGET"
-        refused = users_api or (instance_a and role == APP_B)
+        lifecycle = op.base in LIFECYCLE_BASES
+        refused = users_api or lifecycle or (instance_a and role == APP_B)
     else:
         admin_only = op.operation_id in ADMIN_ONLY or other_user
         refused = admin_only or (instance_a and role == PROV_B)
@@ -169,17 +174,29 @@ def people_tokens(env: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """One platform on SQLite with every identity of the matrix."""
+def world(
+    tmp_path_factory: pytest.TempPathFactory, podman_service: PodmanService
+) -> Iterator[World]:
+    """One platform on SQLite with every identity of the matrix (and the app lifecycle APIs,
+    on the test run's Podman service)."""
     folder = tmp_path_factory.mktemp("auth-matrix")
-    with contextmanager(run_stack)(f"sqlite:///{folder / 'mec.db'}", folder) as stack:
-        found = World(stack, "", "")
-        try:
-            populate(found)
-            yield found
-        finally:
-            for each in found.clients.values():
-                each.close()
+    lifecycle = {
+        "MEC_LIFECYCLE": "true",
+        "MEC_PODMAN_URL": podman_service.url,
+        "MEC_APP_NETWORK": f"mec-matrix-{uuid.uuid4().hex[:8]}",
+    }
+    database = f"sqlite:///{folder / 'mec.db'}"
+    try:
+        with contextmanager(run_stack)(database, folder, **lifecycle) as stack:
+            found = World(stack, "", "")
+            try:
+                populate(found)
+                yield found
+            finally:
+                for each in found.clients.values():
+                    each.close()
+    finally:
+        remove_network(lifecycle["MEC_APP_NETWORK"])
 
 
 def populate(world: World) -> None:
@@ -268,5 +285,5 @@ def test_audit_log_records_refusals_and_holds_no_secret(world: World) -> None:
 def test_matrix_covers_every_secured_operation_of_every_api() -> None:
     """The walk found operations in each API: a spec file that moved would not go unnoticed."""
     bases = {op.base for op in OPERATIONS}
-    assert bases == {"/mec_service_mgmt/v1", APP_SUPPORT_BASE, USERS_BASE}, bases
+    assert bases == {"/mec_service_mgmt/v1", APP_SUPPORT_BASE, USERS_BASE, *LIFECYCLE_BASES}, bases
     assert len(OPERATIONS) == len({op.key for op in OPERATIONS}) > 40

@@ -17,7 +17,7 @@ import httpx
 
 from mec_platform.packages.builder import build_package, sign_package
 from mec_platform.packages.signing import add_trusted_key
-from tests.support.podman import podman_cli, podman_env, remove_containers
+from tests.support.podman import podman_cli, podman_env, remove_containers, remove_network
 from tests.support.processes import PlatformProcess, admin_token, platform_env
 from tests.support.sshd import keygen
 
@@ -202,7 +202,7 @@ def lifecycle_stack(folder: Path, podman_url: str, **settings: str) -> Iterator[
             check=False,
         ).stdout.split()
         remove_containers(*labelled)
-        podman_cli("network", "rm", "-f", network, check=False)
+        remove_network(network)
 
 
 def trust(stack: LifecycleStack, signer: Signer) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from mec_platform.entrypoints.bridge_anchor import anchor_name
 from mec_platform.lifecycle.podman_service import PodmanService, shipped_containers_conf
 
 BUSYBOX = Path("/bin/busybox")
@@ -131,3 +132,13 @@ def podman_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodmanS
 def busybox_image() -> str:
     """The reference of the local busybox test image."""
     return build_busybox_image()
+
+
+def remove_network(name: str) -> None:
+    """Remove a Podman network with the host bridge and anchor `serve` keeps for it."""
+    found = podman_cli("network", "inspect", name, "--format", "{{.NetworkInterface}}", check=False)
+    podman_cli("network", "rm", "-f", name, check=False)
+    bridge = found.stdout.strip()
+    if found.returncode == 0 and bridge:
+        for device in (anchor_name(bridge), bridge):
+            subprocess.run(["ip", "link", "del", device], capture_output=True, check=False)

@@ -164,10 +164,10 @@ def add_app_with_credentials(env: dict[str, str], name: str, *options: str) -> t
         [sys.executable, "-m", "mec_platform.cli", "app", "add", name, *options],
         env=env,
         cwd=REPO,
-        check=True,
         capture_output=True,
         text=True,
     )
+    assert out.returncode == 0, f"app add {name} failed: {out.stderr.strip()[-2000:]}"
     # The id comes first, then `client_id=...` and `client_secret=...`.
     lines = out.stdout.strip().splitlines()
     fields = dict(line.split("=", 1) for line in lines[1:])
