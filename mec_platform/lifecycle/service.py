@@ -276,6 +276,13 @@ class Lifecycle:
         with self._uows() as uow:
             return _occ(uow, op_occ_id)
 
+    def op_occ_owner(self, op_occ_id: str) -> str | None:
+        """The owner of the instance an occurrence belongs to (None: the platform's admins,
+        or an instance deleted since)."""
+        with self._uows() as uow:
+            instance = uow.lcm_instances.get(_occ(uow, op_occ_id).app_instance_id)
+        return instance.owner if instance else None
+
     def cancel(self, op_occ_id: str, mode: CancelMode) -> OpOcc:
         """Cancel a STARTING or PROCESSING occurrence; it ends in FAILED_TEMP."""
         with self._uows(write=True) as uow:

@@ -5,6 +5,7 @@ the platform loses nothing."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import time
@@ -336,3 +337,57 @@ def test_cli_onboards_and_the_api_disables_and_deletes(
     assert disabled.status_code == 200, disabled.text
     assert stack.http.delete(url).status_code == 204
     assert stack.http.get(url).status_code == 404
+
+
+def test_garbage_and_unknown_images_are_refused_at_onboarding(
+    stack: LifecycleStack, folder: Path, signer: Signer
+) -> None:
+    created = stack.http.post(
+        f"{stack.root}{PKGM}/onboarded_app_packages",
+        json={
+            "appPkgName": "garbage",
+            "appPkgVersion": "1",
+            "checksum": {"algorithm": "SHA-256", "hash": hashlib.sha256(b"not a zip").hexdigest()},
+            "appPkgPath": "file:garbage.zip",
+        },
+    )
+    assert created.status_code == 201, created.text
+    url = f"{stack.root}{PKGM}/onboarded_app_packages/{created.json()['id']}"
+    garbage = stack.http.put(
+        f"{url}/package_content", content=b"not a zip", headers={"Content-Type": "application/zip"}
+    )
+    assert garbage.status_code == 400, garbage.text
+    assert garbage.headers["Content-Type"] == "application/problem+json"
+    assert stack.http.get(url).json()["onboardingState"] == "CREATED"
+
+    # A package naming a local image this host does not hold.
+    app_dir = folder / f"ghost-{uuid.uuid4().hex[:6]}"
+    shutil.copytree(SAMPLE_APP, app_dir)
+    appd = json.loads((app_dir / "appd.json").read_text())
+    appd["appDId"] = str(uuid.uuid4())
+    appd["swImageDescriptor"][0]["swImage"] = "localhost/no-such-image:1"
+    (app_dir / "appd.json").write_text(json.dumps(appd))
+    package = folder / f"{app_dir.name}.zip"
+    build_package(app_dir, package, image_id="ab" * 32)
+    sign_package(package, signer.private)
+    ghost = stack.onboard(package)
+    assert ghost["upload"].status_code == 400, ghost["upload"].text
+    assert "no-such-image" in ghost["upload"].json()["detail"]
+    assert ghost["onboardingState"] == "CREATED"
+
+
+def test_instances_survive_a_restart_of_the_podman_service(
+    stack: LifecycleStack, onboarded: str, podman_service: PodmanService
+) -> None:
+    app_id = stack.new_instance(onboarded)
+    assert stack.instantiate(app_id)["operationState"] == "COMPLETED"
+    podman_service.stop()
+    podman_service.start()
+    assert inspect_container(f"umec-{app_id}")["State"]["Running"] is True  # type: ignore[index]
+    instance = stack.instance(app_id)
+    assert instance["instantiatedAppState"]["operationalState"] == "STARTED"
+    # The platform talks to the restarted service as before.
+    done = stack.wait_op(
+        stack.start_operation(app_id, "terminate", {"terminationType": "FORCEFUL"})
+    )
+    assert done["operationState"] == "COMPLETED", done

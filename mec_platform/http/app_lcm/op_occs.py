@@ -19,14 +19,7 @@ from mec_platform.registry.model import Actor
 
 
 def _check(lifecycle: Lifecycle, caller: Callable[[], Actor], op_occ_id: str) -> None:
-    occ = lifecycle.op_occ(op_occ_id)
-    instance_owner = _owner(lifecycle, occ.app_instance_id)
-    check_owner(caller(), instance_owner, "operation occurrences")
-
-
-def _owner(lifecycle: Lifecycle, app_instance_id: str) -> str | None:
-    views = {view[0].app_instance_id: view[0].owner for view in lifecycle.instances()}
-    return views.get(app_instance_id)
+    check_owner(caller(), lifecycle.op_occ_owner(op_occ_id), "operation occurrences")
 
 
 def applcmopoccs_get(
