@@ -14,14 +14,13 @@ the access is off: nothing is rendered, and files left by an earlier rendering g
 from __future__ import annotations
 
 import logging
-import os
 import re
 import stat
-import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from mec_platform.atomic_files import write_atomically
 from mec_platform.auth.file_lock import exclusive_lock
 from mec_platform.auth.model import SshKey
 from mec_platform.errors import MaintenanceAccessUnavailable
@@ -81,9 +80,9 @@ class OpenSshFiles:
             with self._locked():
                 content = _HEADER + "".join(_entry(name, key) for name, key in read_keys())
                 for account in self.accounts:
-                    _write_atomically(self.keys_directory / account, content)
+                    write_atomically(self.keys_directory / account, content)
                 self._remove_key_files(keep=self.accounts)
-                _write_atomically(self.dropin_path, self.dropin())
+                write_atomically(self.dropin_path, self.dropin())
         except OSError as exc:
             raise MaintenanceAccessUnavailable(_why(exc)) from exc
 
@@ -121,7 +120,7 @@ class OpenSshFiles:
             with self._locked():
                 self._remove_key_files(keep=())
                 if self.dropin_path.exists():
-                    _write_atomically(self.dropin_path, self.dropin())
+                    write_atomically(self.dropin_path, self.dropin())
         except OSError as exc:
             raise MaintenanceAccessUnavailable(_why(exc)) from exc
 
@@ -168,28 +167,3 @@ def _entry(user_name: str, key: SshKey) -> str:
     if not line.isprintable() or not user_name.isprintable():
         raise ValueError(f"key {key.fingerprint} or its user name is not printable")
     return f"# mec-platform user {user_name}\n{line}\n"
-
-
-def _write_atomically(path: Path, content: str) -> None:
-    """Replace `path` with `content` (0644) so readers see the old or the new file only."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(folder: Path) -> None:
-    """Make the rename itself durable."""
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -29,6 +29,27 @@ def no_content() -> RawResponse:
     return response
 
 
+def accepted(location: str | None = None) -> RawResponse:
+    """202 without a body (the work goes on elsewhere), pointing at it when there is a URI."""
+    response = flask.Response(status=202)
+    response.headers.pop("Content-Type", None)
+    if location is not None:
+        response.headers["Location"] = location
+    return response
+
+
+def subscription_links(collection: str, links: list[tuple[str, str]]) -> Response:
+    """A subscription link list: the collection's own link and (href, subscriptionType) pairs."""
+    return ok(
+        {
+            "_links": {
+                "self": {"href": collection},
+                "subscriptions": [{"href": href, "subscriptionType": kind} for href, kind in links],
+            }
+        }
+    )
+
+
 def raw_request() -> tuple[str, bytes]:
     """Path and raw query string of the request, as the ASGI scope carries them."""
     return flask.request.path, flask.request.query_string

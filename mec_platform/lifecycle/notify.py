@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from mec_platform.lifecycle.model import LcmInstance, LcmSubscriptionType, OpOcc
+from mec_platform.lifecycle.model import LcmInstance, LcmSubscription, LcmSubscriptionType, OpOcc
 from mec_platform.lifecycle.ports import LifecycleUnitOfWork
 from mec_platform.lifecycle.subscriptions import (
     wants_identifier,
@@ -47,38 +48,19 @@ class LcmNotifier:
     def instance_state(self, uow: LifecycleUnitOfWork, instance: LcmInstance) -> bool:
         """AppInstNotification to matching subscribers; True when something was queued."""
         app = package_fields(uow, instance)
-        now = self.clock()
-        # One event, one notification id, however many subscriptions receive a copy.
-        event = self.new_id()
-        return self._queue(
+        return self._send(
             uow,
-            [
-                NewMessage(
-                    s.subscription_id,
-                    s.callback_uri,
-                    instance_notification(event, s, instance, now, self.urls),
-                )
-                for s in uow.lcm_subscriptions.all()
-                if wants_instance_state(s, instance, app)
-            ],
+            lambda s: wants_instance_state(s, instance, app),
+            lambda event, s, now: instance_notification(event, s, instance, now, self.urls),
         )
 
     def op_occ(self, uow: LifecycleUnitOfWork, occ: OpOcc, instance: LcmInstance) -> bool:
         """AppLcmOpOccNotification to matching subscribers."""
         app = package_fields(uow, instance)
-        now = self.clock()
-        event = self.new_id()
-        return self._queue(
+        return self._send(
             uow,
-            [
-                NewMessage(
-                    s.subscription_id,
-                    s.callback_uri,
-                    op_occ_notification(event, s, occ, now, self.urls),
-                )
-                for s in uow.lcm_subscriptions.all()
-                if wants_op_occ(s, occ, instance, app)
-            ],
+            lambda s: wants_op_occ(s, occ, instance, app),
+            lambda event, s, now: op_occ_notification(event, s, occ, now, self.urls),
         )
 
     def identifier(
@@ -86,18 +68,28 @@ class LcmNotifier:
     ) -> bool:
         """Identifier creation or deletion notification to matching subscribers."""
         app = package_fields(uow, instance)
+        app_id = instance.app_instance_id
+        return self._send(
+            uow,
+            lambda s: wants_identifier(s, kind, instance, app),
+            lambda event, s, now: identifier_notification(event, s, app_id, now, self.urls),
+        )
+
+    def _send(
+        self,
+        uow: LifecycleUnitOfWork,
+        wants: Callable[[LcmSubscription], bool],
+        payload: Callable[[str, LcmSubscription, float], JsonObject],
+    ) -> bool:
         now = self.clock()
+        # One event, one notification id, however many subscriptions receive a copy.
         event = self.new_id()
         return self._queue(
             uow,
             [
-                NewMessage(
-                    s.subscription_id,
-                    s.callback_uri,
-                    identifier_notification(event, s, instance.app_instance_id, now, self.urls),
-                )
+                NewMessage(s.subscription_id, s.callback_uri, payload(event, s, now))
                 for s in uow.lcm_subscriptions.all()
-                if wants_identifier(s, kind, instance, app)
+                if wants(s)
             ],
         )
 

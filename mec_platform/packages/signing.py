@@ -7,12 +7,11 @@ sees a whole file. A missing file trusts nobody."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from mec_platform.atomic_files import write_atomically
 from mec_platform.auth.file_lock import exclusive_lock
 from mec_platform.auth.model import SshKey
 from mec_platform.auth.ssh_keys import parse_public_key
@@ -64,7 +63,7 @@ def add_trusted_key(path: Path, key_text: str) -> SshKey:
         lines = _read_lines(path)
         if not any(known is not None and known.blob == key.blob for _, known in lines):
             kept = "".join(f"{line}\n" for line, _ in lines) or _HEADER
-            _write_atomically(path, f"{kept}{key.openssh}\n")
+            write_atomically(path, f"{kept}{key.openssh}\n")
     return key
 
 
@@ -77,7 +76,7 @@ def remove_trusted_key(path: Path, fingerprint: str) -> SshKey:
         if not removed:
             raise NotFound(f"no trusted package signing key has the fingerprint {fingerprint}")
         kept = [line for line, key in lines if key is None or key.fingerprint != wanted]
-        _write_atomically(path, "".join(f"{line}\n" for line in kept))
+        write_atomically(path, "".join(f"{line}\n" for line in kept))
     return removed[0]
 
 
@@ -114,18 +113,3 @@ def _locked(path: Path) -> Iterator[None]:
         raise Conflict(f"{path}: another process is changing the trusted keys") from None
     except OSError as exc:
         raise PlatformError(f"{path}: cannot change the trusted package keys ({exc})") from None
-
-
-def _write_atomically(path: Path, content: str) -> None:
-    """Replace the file (0644: public keys only) so readers see the old or the new one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

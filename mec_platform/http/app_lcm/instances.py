@@ -9,23 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import flask
-
 from mec_platform.http.attribute_filter import apply_filter
 from mec_platform.http.ownership import owner_of, visible
-from mec_platform.http.responses import RawResponse, Response, no_content, ok
-from mec_platform.lifecycle.model import OpOcc
+from mec_platform.http.responses import RawResponse, Response, accepted, no_content, ok
 from mec_platform.lifecycle.service import Lifecycle
 from mec_platform.lifecycle.urls import LifecycleUrls
 from mec_platform.lifecycle.wire import instance_to_wire
 from mec_platform.registry.model import Actor
-
-
-def _accepted(occ: OpOcc, urls: LifecycleUrls) -> RawResponse:
-    response = flask.Response(status=202)
-    response.headers.pop("Content-Type", None)
-    response.headers["Location"] = urls.op_occ(occ.op_occ_id)
-    return response
 
 
 def appinstances_get(
@@ -85,7 +75,7 @@ def appinstances_instantiate_post_appinstanceid(
     lcm_urls: LifecycleUrls,
 ) -> RawResponse:
     """POST /app_instances/{appInstanceId}/instantiate."""
-    return _accepted(lifecycle.instantiate(app_instance_id, body), lcm_urls)
+    return accepted(lcm_urls.op_occ(lifecycle.instantiate(app_instance_id, body).op_occ_id))
 
 
 def appinstances_operate_post_appinstanceid(
@@ -96,7 +86,7 @@ def appinstances_operate_post_appinstanceid(
     lcm_urls: LifecycleUrls,
 ) -> RawResponse:
     """POST /app_instances/{appInstanceId}/operate."""
-    return _accepted(lifecycle.operate(app_instance_id, body), lcm_urls)
+    return accepted(lcm_urls.op_occ(lifecycle.operate(app_instance_id, body).op_occ_id))
 
 
 def appinstances_terminate_post_appinstanceid(
@@ -107,7 +97,7 @@ def appinstances_terminate_post_appinstanceid(
     lcm_urls: LifecycleUrls,
 ) -> RawResponse:
     """POST /app_instances/{appInstanceId}/terminate."""
-    return _accepted(lifecycle.terminate(app_instance_id, body), lcm_urls)
+    return accepted(lcm_urls.op_occ(lifecycle.terminate(app_instance_id, body).op_occ_id))
 
 
 def appinstances_configureplatformforapp_post_appinstanceid(
@@ -115,6 +105,4 @@ def appinstances_configureplatformforapp_post_appinstanceid(
 ) -> RawResponse:
     """POST /app_instances/{appInstanceId}/configure_platform_for_app: rules take effect."""
     lifecycle.configure_platform(app_instance_id, body)
-    response = flask.Response(status=202)
-    response.headers.pop("Content-Type", None)
-    return response
+    return accepted()

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import flask
-
 from mec_platform.errors import InvalidInput
 from mec_platform.http.attribute_filter import apply_filter
 from mec_platform.http.ownership import check_owner
-from mec_platform.http.responses import RawResponse, Response, ok
+from mec_platform.http.responses import RawResponse, Response, accepted, ok
 from mec_platform.lifecycle.model import CancelMode
 from mec_platform.lifecycle.service import Lifecycle
 from mec_platform.lifecycle.urls import LifecycleUrls
@@ -73,9 +71,7 @@ def applcmopoccs_cancel_post_applcmopoccid(
     except ValueError:
         raise InvalidInput("cancelMode: must be GRACEFUL or FORCED") from None
     lifecycle.cancel(app_lcm_op_occ_id, mode)
-    response = flask.Response(status=202)
-    response.headers.pop("Content-Type", None)
-    return response
+    return accepted()
 
 
 def applcmopoccs_fail_post_applcmopoccid(
@@ -96,6 +92,4 @@ def applcmopoccs_retry_post_applcmopoccid(
     """POST /app_lcm_op_occs/{appLcmOpOccId}/retry."""
     _check(lifecycle, caller, app_lcm_op_occ_id)
     lifecycle.retry(app_lcm_op_occ_id)
-    response = flask.Response(status=202)
-    response.headers.pop("Content-Type", None)
-    return response
+    return accepted()

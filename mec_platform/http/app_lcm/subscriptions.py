@@ -6,7 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from mec_platform.http.ownership import check_owner, owner_of, visible
-from mec_platform.http.responses import RawResponse, Response, no_content, ok
+from mec_platform.http.responses import (
+    RawResponse,
+    Response,
+    no_content,
+    ok,
+    subscription_links,
+)
 from mec_platform.lifecycle.service import Lifecycle
 from mec_platform.lifecycle.urls import LifecycleUrls
 from mec_platform.lifecycle.wire import subscription_to_wire
@@ -24,19 +30,9 @@ def subscriptions_get(
     found = visible(caller(), lifecycle.subscriptions(), lambda s: s.owner)
     if subscriptiontype:
         found = [s for s in found if s.subscription_type.value == subscriptiontype]
-    return ok(
-        {
-            "_links": {
-                "self": {"href": f"{lcm_urls.root}/subscriptions"},
-                "subscriptions": [
-                    {
-                        "href": lcm_urls.subscription(s.subscription_id),
-                        "subscriptionType": s.subscription_type.value,
-                    }
-                    for s in found
-                ],
-            }
-        }
+    return subscription_links(
+        f"{lcm_urls.root}/subscriptions",
+        [(lcm_urls.subscription(s.subscription_id), s.subscription_type.value) for s in found],
     )
 
 

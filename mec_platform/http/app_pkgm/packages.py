@@ -10,7 +10,7 @@ import flask
 from mec_platform.errors import InvalidInput
 from mec_platform.http.attribute_filter import apply_filter
 from mec_platform.http.ownership import check_owner, owner_of, visible
-from mec_platform.http.responses import RawResponse, Response, no_content, ok
+from mec_platform.http.responses import RawResponse, Response, accepted, no_content, ok
 from mec_platform.packages.model import PackageOperationalState, PackageRequest
 from mec_platform.packages.service import PackageCatalog
 from mec_platform.packages.urls import PackageUrls
@@ -133,6 +133,4 @@ def onboardedapppackages_packagecontent_put_appdid(
     if not content:
         raise InvalidInput("package_content: the request body is empty")
     packages.upload(app_d_id, content)
-    response = flask.Response(status=202)
-    response.headers.pop("Content-Type", None)
-    return response
+    return accepted()

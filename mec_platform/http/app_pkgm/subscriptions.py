@@ -6,7 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from mec_platform.http.ownership import check_owner, owner_of, visible
-from mec_platform.http.responses import RawResponse, Response, no_content, ok
+from mec_platform.http.responses import (
+    RawResponse,
+    Response,
+    no_content,
+    ok,
+    subscription_links,
+)
 from mec_platform.packages.model import PackageSubscriptionType
 from mec_platform.packages.service import PackageCatalog
 from mec_platform.packages.urls import PackageUrls
@@ -19,19 +25,9 @@ def subscriptions_get(
 ) -> Response:
     """GET /subscriptions: AppPkgSubscriptionLinkList."""
     found = visible(caller(), packages.subscriptions(), lambda s: s.owner)
-    return ok(
-        {
-            "_links": {
-                "self": {"href": f"{package_urls.root}/subscriptions"},
-                "subscriptions": [
-                    {
-                        "href": package_urls.subscription(s.subscription_id),
-                        "subscriptionType": s.subscription_type.value,
-                    }
-                    for s in found
-                ],
-            }
-        }
+    return subscription_links(
+        f"{package_urls.root}/subscriptions",
+        [(package_urls.subscription(s.subscription_id), s.subscription_type.value) for s in found],
     )
 
 
