@@ -278,11 +278,13 @@ class PackageCatalog:
                 )
             uow.packages.remove(package.app_pkg_id)
             queued = self._notify(uow, package, PackageNotificationType.DELETED)
+            image_shared = _image_used_by_others(uow, package)
             uow.commit()
         if queued:
             self._notify_worker()
         shutil.rmtree(self._package_dir(package.app_pkg_id), ignore_errors=True)
-        self._forget_image(package)
+        if not image_shared:
+            self._forget_image(package)
 
     def _forget_image(self, package: AppPackage) -> None:
         content = package.content
@@ -360,6 +362,17 @@ class PackageCatalog:
         if messages:
             uow.outbox.enqueue(messages, now)
         return bool(messages)
+
+
+def _image_used_by_others(uow: LifecycleUnitOfWork, package: AppPackage) -> bool:
+    # Two packages may carry the same image (another version of the AppD, say): it stays
+    # until the last of them goes.
+    image = package.content.image_id if package.content else None
+    return image is not None and any(
+        other.content is not None and other.content.image_id == image
+        for other in uow.packages.all()
+        if other.app_pkg_id != package.app_pkg_id
+    )
 
 
 def _content_of(package: AppPackage) -> OnboardedContent:
