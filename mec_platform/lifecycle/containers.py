@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mec_platform.lifecycle.descriptors import requested_resources
 from mec_platform.lifecycle.model import LcmInstance
 from mec_platform.lifecycle.runtime import (
     APPD_LABEL,
@@ -15,7 +16,6 @@ from mec_platform.lifecycle.runtime import (
     ContainerSpec,
     PortMapping,
 )
-from mec_platform.lifecycle.service import requested_resources
 from mec_platform.registry.model import JsonObject
 
 DEFAULT_APP_PORT = 8080

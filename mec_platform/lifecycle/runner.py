@@ -21,6 +21,7 @@ from mec_platform.appsupport.service import AppSupport
 from mec_platform.auth.credentials import AppCredentials
 from mec_platform.errors import Conflict, InvalidInput, NotFound, PlatformError
 from mec_platform.lifecycle.containers import ContainerPlan
+from mec_platform.lifecycle.descriptors import requested_resources
 from mec_platform.lifecycle.model import (
     AppOperationalState,
     Deployment,
@@ -42,7 +43,7 @@ from mec_platform.lifecycle.runtime import (
     ImageNotFound,
     RuntimeUnavailable,
 )
-from mec_platform.lifecycle.service import cancelled_problem, requested_resources
+from mec_platform.lifecycle.service import cancelled_problem
 from mec_platform.registry.model import JsonObject
 from mec_platform.registry.ports import Clock
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from mec_platform.appsupport.rules import DnsRule, RuleState, TrafficRule
+from mec_platform.appsupport.rules import RuleState, TrafficRule
 from mec_platform.appsupport.rules_service import ensure_domain_free
-from mec_platform.appsupport.wire import dns_rule_from_wire, traffic_rule_from_wire
 from mec_platform.auth.credentials import AppCredentials
 from mec_platform.errors import Conflict, InvalidInput, NotFound
+from mec_platform.lifecycle.descriptors import (
+    dns_rules_of,
+    requested_resources,
+    traffic_rules_of,
+)
 from mec_platform.lifecycle.model import (
     AppOperationalState,
     CancelMode,
@@ -133,15 +137,7 @@ class Lifecycle:
     def traffic_rules_of(self, appd: JsonObject) -> list[TrafficRule]:
         """The AppD's traffic rules; ACTIVE where this host enforces traffic rules."""
         state = RuleState.ACTIVE if self._traffic_rules_enforced else RuleState.INACTIVE
-        rules = []
-        for index, descriptor in enumerate(_list(appd, "appTrafficRule")):
-            body = dict(descriptor)
-            interface = body.get("dstInterface")
-            if isinstance(interface, dict):
-                body["dstInterface"] = [interface]
-            body["state"] = state.value
-            rules.append(_parsed(traffic_rule_from_wire, body, f"appTrafficRule[{index}]"))
-        return rules
+        return traffic_rules_of(appd, state)
 
     def instances(self) -> list[InstanceView]:
         """Every instance, oldest first."""
@@ -419,49 +415,6 @@ def cancelled_problem(occ: OpOcc) -> JsonObject:
         "status": 409,
         "detail": f"{occ.operation.value} was cancelled; retry or fail the occurrence",
     }
-
-
-def dns_rules_of(document: JsonObject) -> list[DnsRule]:
-    """appDNSRule descriptors as MEC 011 DNS rules: ACTIVE unless the descriptor says INACTIVE."""
-    return [
-        _parsed(
-            dns_rule_from_wire,
-            {"state": RuleState.ACTIVE.value, **descriptor},
-            f"appDNSRule[{i}]",
-        )
-        for i, descriptor in enumerate(_list(document, "appDNSRule"))
-    ]
-
-
-def requested_resources(appd: JsonObject, params: JsonObject) -> tuple[float | None, int | None]:
-    """(CPUs, MiB of memory) to reserve: the request's descriptor, else the AppD's."""
-    compute = params.get("virtualComputeDescriptor") or appd.get("virtualComputeDescriptor") or {}
-    if not isinstance(compute, dict):
-        return None, None
-    cpu = compute.get("virtualCpu") or {}
-    memory = compute.get("virtualMemory") or {}
-    cpus = cpu.get("numVirtualCpu") if isinstance(cpu, dict) else None
-    size = memory.get("virtualMemSize") if isinstance(memory, dict) else None
-    return (
-        float(cpus) if isinstance(cpus, int | float) else None,
-        int(size) if isinstance(size, int | float) else None,
-    )
-
-
-def _list(document: JsonObject, key: str) -> list[JsonObject]:
-    value = document.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise InvalidInput(f"{key}: must be a list of objects")
-    return value
-
-
-def _parsed(parse: Callable[[JsonObject], object], body: JsonObject, where: str) -> Any:
-    try:
-        return parse(body)
-    except InvalidInput as exc:
-        raise InvalidInput(f"{where}: {exc.detail}") from exc
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidInput(f"{where}: malformed ({exc})") from exc
 
 
 def _enum(kind: type[_E], value: object, field: str) -> _E:

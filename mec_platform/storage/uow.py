@@ -26,10 +26,12 @@ from mec_platform.storage.lifecycle_repo import (
     SqlLcmInstanceRepository,
     SqlLcmSubscriptionRepository,
     SqlOpOccRepository,
+)
+from mec_platform.storage.outbox_repo import SqlOutboxRepository
+from mec_platform.storage.packages_repo import (
     SqlPackageRepository,
     SqlPackageSubscriptionRepository,
 )
-from mec_platform.storage.outbox_repo import SqlOutboxRepository
 from mec_platform.storage.registry_repo import (
     SqlAppInstanceRepository,
     SqlServiceRepository,

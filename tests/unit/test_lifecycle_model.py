@@ -12,6 +12,7 @@ import pytest
 from mec_platform.errors import Conflict, InvalidInput
 from mec_platform.http.attribute_filter import apply_filter, parse_filter
 from mec_platform.lifecycle.containers import ContainerPlan, app_ports
+from mec_platform.lifecycle.descriptors import requested_resources
 from mec_platform.lifecycle.model import (
     OPEN_STATES,
     AppOperationalState,
@@ -33,7 +34,6 @@ from mec_platform.lifecycle.runtime import (
     PLATFORM_NAME,
     PortMapping,
 )
-from mec_platform.lifecycle.service import requested_resources
 from mec_platform.lifecycle.subscriptions import (
     instance_filter_matches,
     parse_subscription_type,
