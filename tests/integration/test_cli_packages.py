@@ -371,7 +371,7 @@ def test_onboard_creates_uploads_and_waits(cli: Cli, signed: Path, fake: FakePla
             "algorithm": "SHA-256",
             "hash": hashlib.sha256(signed.read_bytes()).hexdigest(),
         },
-        "appPkgPath": "cam.zip",
+        "appPkgPath": "file:cam.zip",
         "userDefinedData": {},
     }
     method, path, headers, body = upload
