@@ -27,8 +27,8 @@ from mec_platform.auth.sshsig import SshSigVerifier
 from mec_platform.auth.users import Users
 from mec_platform.config import Settings
 from mec_platform.errors import Conflict
+from mec_platform.lifecycle.deferred_runtime import podman_runtime
 from mec_platform.lifecycle.notify import LcmNotifier
-from mec_platform.lifecycle.podman_runtime import PodmanRuntime
 from mec_platform.lifecycle.ports import LifecycleUnitOfWork
 from mec_platform.lifecycle.runtime import ContainerRuntime, ContainerRuntimeError, HostResources
 from mec_platform.lifecycle.service import Lifecycle, LifecycleHooks
@@ -221,7 +221,7 @@ def bootstrap(
     )
     rules = AppRules(uows, notify_dataplane=dataplane_wakeup, check_rules=check)
     subscriptions = TerminationSubscriptions(uows, clock, new_id)
-    runtime = PodmanRuntime(settings.podman_api_url)
+    runtime = podman_runtime(settings.podman_api_url)
     lifecycle_wakeup = WakeupSender(wakeup_path(settings.database_url, "lifecycle"))
     packages = PackageCatalog(
         uows,
