@@ -267,6 +267,15 @@ class Lifecycle:
         with self._uows() as uow:
             return uow.op_occs.all(app_instance_id)
 
+    def op_occs_of(self, provider: str | None) -> list[OpOcc]:
+        """Occurrences on the instances an app provider owns (None: every occurrence)."""
+        with self._uows() as uow:
+            occurrences = uow.op_occs.all()
+            if provider is None:
+                return occurrences
+            owners = {i.app_instance_id: i.owner for i in uow.lcm_instances.all()}
+        return [occ for occ in occurrences if owners.get(occ.app_instance_id) == provider]
+
     def op_occ(self, op_occ_id: str) -> OpOcc:
         """One occurrence."""
         with self._uows() as uow:

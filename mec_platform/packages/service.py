@@ -182,7 +182,7 @@ class PackageCatalog:
             signer=verified.signer,
             image_reference=contents.appd.image.reference or image_id,
             image_id=image_id,
-            artifacts=tuple(contents.artifacts),
+            artifacts=_manifest_lines(contents.manifest, contents.artifacts),
         )
         onboarded = replace(
             package,
@@ -362,6 +362,14 @@ class PackageCatalog:
         if messages:
             uow.outbox.enqueue(messages, now)
         return bool(messages)
+
+
+def _manifest_lines(manifest: bytes, paths: tuple[str, ...]) -> tuple[str, ...]:
+    # The artifacts as their manifest lines ("sha256  path"): AppPkgInfo reports each one's
+    # checksum beside its path.
+    wanted = set(paths)
+    lines = manifest.decode("utf-8").splitlines()
+    return tuple(line for line in lines if line.partition("  ")[2] in wanted)
 
 
 def _image_used_by_others(uow: LifecycleUnitOfWork, package: AppPackage) -> bool:

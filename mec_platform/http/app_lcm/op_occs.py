@@ -32,13 +32,7 @@ def applcmopoccs_get(
     caller: Callable[[], Actor],
 ) -> Response:
     """GET /app_lcm_op_occs: occurrences on the caller's instances, optionally filtered."""
-    actor = caller()
-    owners = {view[0].app_instance_id: view[0].owner for view in lifecycle.instances()}
-    found = [
-        op_occ_to_wire(occ, lcm_urls)
-        for occ in lifecycle.op_occs()
-        if actor.provider is None or owners.get(occ.app_instance_id) == actor.provider
-    ]
+    found = [op_occ_to_wire(occ, lcm_urls) for occ in lifecycle.op_occs_of(caller().provider)]
     return ok(apply_filter(found, filter_))
 
 
