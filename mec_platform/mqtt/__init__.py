@@ -1,0 +1,1 @@
+"""The box's MQTT broker: accounts and their topic rights, Mosquitto's files and process."""
