@@ -46,6 +46,12 @@ CASES = [
         "specs/etsi-differences/mec010_2_app_lcm.yaml",
         id="mec010-2-app-lcm",
     ),
+    pytest.param(
+        "specs/mec033_iot.yaml",
+        "MEC033_IoT.yaml",
+        "specs/etsi-differences/mec033_iot.yaml",
+        id="mec033-iot",
+    ),
 ]
 
 

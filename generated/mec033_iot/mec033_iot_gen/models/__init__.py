@@ -1,0 +1,23 @@
+# flake8: noqa
+# import models into model package
+from mec033_iot_gen.models.addresses import Addresses
+from mec033_iot_gen.models.device_info import DeviceInfo
+from mec033_iot_gen.models.device_specific_message_formats import DeviceSpecificMessageFormats
+from mec033_iot_gen.models.downlink_info import DownlinkInfo
+from mec033_iot_gen.models.end_point_info import EndPointInfo
+from mec033_iot_gen.models.event_msg import EventMsg
+from mec033_iot_gen.models.impl_specific_info import ImplSpecificInfo
+from mec033_iot_gen.models.interface_descriptor import InterfaceDescriptor
+from mec033_iot_gen.models.iot_platform_info import IotPlatformInfo
+from mec033_iot_gen.models.key_value_pair import KeyValuePair
+from mec033_iot_gen.models.mb_transport_info import MBTransportInfo
+from mec033_iot_gen.models.o_auth2_info import OAuth2Info
+from mec033_iot_gen.models.problem_details import ProblemDetails
+from mec033_iot_gen.models.security_info import SecurityInfo
+from mec033_iot_gen.models.serializer_type import SerializerType
+from mec033_iot_gen.models.traffic_filter import TrafficFilter
+from mec033_iot_gen.models.traffic_rule_descriptor import TrafficRuleDescriptor
+from mec033_iot_gen.models.transport_info import TransportInfo
+from mec033_iot_gen.models.transport_type import TransportType
+from mec033_iot_gen.models.tunnel_info import TunnelInfo
+from mec033_iot_gen.models.uplink_msg import UplinkMsg
