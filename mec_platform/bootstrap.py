@@ -27,6 +27,10 @@ from mec_platform.auth.sshsig import SshSigVerifier
 from mec_platform.auth.users import Users
 from mec_platform.config import Settings
 from mec_platform.errors import Conflict
+from mec_platform.export.model import ExportStatus
+from mec_platform.export.status import read_export_status
+from mec_platform.iot.model import local_platform
+from mec_platform.iot.service import IotRegistry, record_sensor_device
 from mec_platform.lifecycle.deferred_runtime import podman_runtime
 from mec_platform.lifecycle.notify import LcmNotifier
 from mec_platform.lifecycle.ports import LifecycleUnitOfWork
@@ -40,8 +44,14 @@ from mec_platform.packages.verifier import SignedPackageVerifier
 from mec_platform.registry.liveness import LivenessPolicy
 from mec_platform.registry.ports import Clock, IdGenerator
 from mec_platform.registry.service import ServiceRegistry
-from mec_platform.registry.transports import platform_transports
+from mec_platform.registry.transports import MQTT_ID, platform_transports
 from mec_platform.registry.urls import ResourceUrls
+from mec_platform.sensors.app_mqtt import AppMqtt
+from mec_platform.sensors.ingest import IngestOptions, SensorIngest
+from mec_platform.sensors.mqtt_accounts import MqttAccounts
+from mec_platform.sensors.service import SensorCatalog
+from mec_platform.sensors.streams import ServiceShape
+from mec_platform.sensors.urls import SensorUrls
 from mec_platform.storage.engine import make_engine
 from mec_platform.storage.health import database_problem
 from mec_platform.storage.migrate import upgrade
@@ -129,6 +139,13 @@ class Platform:
     lifecycle: Lifecycle
     lifecycle_wakeup: WakeupSender
     lcm_notifier: LcmNotifier
+    sensors: SensorCatalog
+    sensor_ingest: SensorIngest
+    app_mqtt: AppMqtt
+    mqtt_accounts: MqttAccounts
+    mqtt_wakeup: WakeupSender
+    export_status: Callable[[], list[ExportStatus]]
+    iot: IotRegistry
 
     def readiness_problem(self) -> str | None:
         """None when the process can serve requests, else why not."""
@@ -140,6 +157,7 @@ class Platform:
         self.wakeup.close()
         self.dataplane_wakeup.close()
         self.lifecycle_wakeup.close()
+        self.mqtt_wakeup.close()
         self.engine.dispose()
 
 
@@ -170,6 +188,44 @@ class CachedHost:
             except ContainerRuntimeError:
                 return None
         return self._known
+
+
+def sensor_parts(
+    settings: Settings,
+    uows: SqlUnitOfWorkFactory,
+    registry: ServiceRegistry,
+    clock: Clock,
+    new_id: IdGenerator,
+) -> tuple[
+    SensorCatalog,
+    SensorIngest,
+    AppMqtt,
+    MqttAccounts,
+    WakeupSender,
+    Callable[[], list[ExportStatus]],
+]:
+    """The sensors context: API use cases, the bridge's ingest, MQTT accounts, export status."""
+    mqtt_wakeup = WakeupSender(wakeup_path(settings.database_url, "mqtt"))
+    urls = SensorUrls(settings.api_root)
+    mqtt = next(t for t in registry.list_transports() if t.id == MQTT_ID)
+    ingest = SensorIngest(
+        uows,
+        registry,
+        ServiceShape(mqtt, urls),
+        urls,
+        clock,
+        IngestOptions(settings.sensors.silence_interval, settings.sensors.history),
+        record_device=record_sensor_device,
+    )
+    data_dir = settings.data_dir
+    return (
+        SensorCatalog(uows, registry, clock, new_id, on_forget=mqtt_wakeup),
+        ingest,
+        AppMqtt(uows, clock, (settings.mqtt_host, settings.mqtt_port), on_change=mqtt_wakeup),
+        MqttAccounts(uows, clock, on_change=mqtt_wakeup),
+        mqtt_wakeup,
+        lambda: read_export_status(data_dir),
+    )
 
 
 def _is_lifecycle_instance(uow: AppSupportUnitOfWork, app_instance_id: str) -> bool:
@@ -266,4 +322,6 @@ def bootstrap(
         lifecycle,
         lifecycle_wakeup,
         notifier,
+        *sensor_parts(settings, uows, registry, clock, new_id),
+        IotRegistry(uows, clock, local_platform(settings.mqtt_host, settings.mqtt_port)),
     )

@@ -11,11 +11,13 @@ import stat
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mec_platform.cli_apps import add_commands as add_app_commands
 from mec_platform.cli_packages import add_commands as add_package_commands
+from mec_platform.cli_sensors import add_sensor_commands, start_sensor_processes
 from mec_platform.cli_users import add_commands as add_user_commands
 from mec_platform.config import Settings
 from mec_platform.errors import InvalidInput, PlatformError
@@ -109,6 +111,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     children: list[WorkerSupervisor | SupervisedPodman] = []
     extra_hosts: list[str] = []
+    gateway: str | None = None
     if settings.lifecycle_enabled:
         from mec_platform.entrypoints.container_runtime import start_container_runtime
 
@@ -119,9 +122,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         else:
             if runtime.service is not None:
                 children.append(runtime.service)
+            gateway = runtime.gateway
             if runtime.gateway and settings.host not in {"0.0.0.0", "::", runtime.gateway}:
                 extra_hosts.append(runtime.gateway)
             children.append(WorkerSupervisor(role="lifecycle").start())
+    if gateway and gateway not in settings.sensors.listen:
+        # Apps reach the broker where they reach the APIs: on the app network's gateway.
+        listen = (*settings.sensors.listen, gateway)
+        settings = settings.with_overrides(sensors=replace(settings.sensors, listen=listen))
+        os.environ.update(settings.to_env())
+    children.extend(start_sensor_processes(settings))
     if not args.no_worker:
         children.append(WorkerSupervisor(role="worker").start())
     if settings.dataplane and not args.no_dataplane:
@@ -232,6 +242,7 @@ def _parser() -> argparse.ArgumentParser:
     add_app_commands(sub, with_db, _platform)
     add_user_commands(sub, with_db, _platform)
     add_package_commands(sub)
+    add_sensor_commands(sub, with_db, _platform, _settings)
     diff = sub.add_parser("spec-diff", help="compare our OpenAPI spec with ETSI's", add_help=False)
     diff.add_argument("rest", nargs=argparse.REMAINDER)
     diff.set_defaults(func=None)
@@ -276,6 +287,9 @@ AUDITED: dict[tuple[str, ...], str | None] = {
     # Who may publish apps on this box: changes to the trusted package signers are recorded.
     ("package", "trust", "add"): "key",
     ("package", "trust", "remove"): "fingerprint",
+    ("mqtt", "add-device"): "name",
+    ("mqtt", "add-operator"): "name",
+    ("mqtt", "remove"): "name",
 }
 # Where argparse keeps the chosen sub-command at each level, outermost first.
 _SUBCOMMANDS = (
@@ -286,6 +300,7 @@ _SUBCOMMANDS = (
     "keys_command",
     "package_command",
     "trust_command",
+    "mqtt_command",
 )
 # Arguments recorded as details: known not to be secret and worth knowing afterwards. Any
 # other value (--database-url with its password, rules as JSON, a key) stays out.

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mec_platform.sensors.config import SensorSettings
+
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -114,6 +116,7 @@ class Settings:
     lifecycle_concurrency: int = 8
     reconcile_interval: float = 5.0
     restart_limit: int = 3
+    sensors: SensorSettings = field(default_factory=SensorSettings)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -253,6 +256,7 @@ class Settings:
             lifecycle_concurrency=int(env.get("MEC_LIFECYCLE_CONCURRENCY", "8")),
             reconcile_interval=float(env.get("MEC_RECONCILE_INTERVAL", "5")),
             restart_limit=int(env.get("MEC_RESTART_LIMIT", "3")),
+            sensors=SensorSettings.from_env(env),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -294,6 +298,7 @@ class Settings:
             "MEC_LIFECYCLE_CONCURRENCY": str(self.lifecycle_concurrency),
             "MEC_RECONCILE_INTERVAL": f"{self.reconcile_interval:g}",
             "MEC_RESTART_LIMIT": str(self.restart_limit),
+            **self.sensors.to_env(),
         }
         for name, path in (
             ("MEC_KEYS_DIR", self.keys_dir_override),

@@ -34,17 +34,32 @@ APP_PKGM = "mec010:app-pkgm"
 APP_PKGM_READ = "mec010:app-pkgm:read"
 APP_LCM = "mec010:app-lcm"
 APP_LCM_READ = "mec010:app-lcm:read"
+SENSORS = "platform:sensors"
+SENSORS_READ = "platform:sensors:read"
+MEC033_IOT = "mec033:iot"
+MEC033_IOT_READ = "mec033:iot:read"
 
 _MEC011 = (SERVICE_MGMT, SERVICE_MGMT_READ, APP_SUPPORT, APP_SUPPORT_READ)
 _MEC010 = (APP_PKGM, APP_PKGM_READ, APP_LCM, APP_LCM_READ)
+_SENSORS = (SENSORS, SENSORS_READ)
+_MEC033 = (MEC033_IOT, MEC033_IOT_READ)
 ROLE_SCOPES: dict[Role, frozenset[str]] = {
-    Role.ADMIN: frozenset((*_MEC011, *_MEC010, USERS)),
-    Role.PROVIDER: frozenset((*_MEC011, *_MEC010, USERS)),
-    # App instances use MEC 011 only: they do not manage packages or other instances.
-    Role.APP: frozenset(_MEC011),
+    Role.ADMIN: frozenset((*_MEC011, *_MEC010, USERS, *_SENSORS, *_MEC033)),
+    Role.PROVIDER: frozenset((*_MEC011, *_MEC010, USERS, *_SENSORS, *_MEC033)),
+    # App instances use MEC 011 and sensors only: they do not manage packages or other instances.
+    # They read the IoT registry (MEC 033) but leave registering devices to people.
+    Role.APP: frozenset((*_MEC011, *_SENSORS, MEC033_IOT_READ)),
     # Read-only: the users API scope lets a viewer read its own identity and keys.
     Role.VIEWER: frozenset(
-        (SERVICE_MGMT_READ, APP_SUPPORT_READ, APP_PKGM_READ, APP_LCM_READ, USERS)
+        (
+            SERVICE_MGMT_READ,
+            APP_SUPPORT_READ,
+            APP_PKGM_READ,
+            APP_LCM_READ,
+            USERS,
+            SENSORS_READ,
+            MEC033_IOT_READ,
+        )
     ),
 }
 

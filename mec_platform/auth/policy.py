@@ -21,8 +21,18 @@ from dataclasses import dataclass
 
 from mec_platform.auth.model import Principal, Role
 
-# Operations of the users API only platform admins may call.
-ADMIN_ONLY = frozenset({"UsersGET", "UsersPOST", "UserDELETE", "UserPATCH", "AuditGET"})
+# Operations only platform admins may call.
+ADMIN_ONLY = frozenset(
+    {
+        "UsersGET",
+        "UsersPOST",
+        "UserDELETE",
+        "UserPATCH",
+        "AuditGET",
+        # Forgetting a sensor stream removes it (and its history) for every app.
+        "SensorDELETE",
+    }
+)
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 OwnerLookup = Callable[[str], tuple[bool, str | None]]

@@ -14,8 +14,10 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
+from urllib.parse import urlsplit
 
 from mec_platform import logs
 from mec_platform.bootstrap import Platform, bootstrap
@@ -26,6 +28,8 @@ from mec_platform.lifecycle.reconcile import Reconciler
 from mec_platform.lifecycle.runner import OperationRunner, RunnerOptions
 from mec_platform.lifecycle.runtime import NetworkInfo
 from mec_platform.notifications.wakeup import WakeupListener, wakeup_path
+from mec_platform.registry.model import JsonObject
+from mec_platform.sensors.app_mqtt import container_environment
 
 log = logging.getLogger("mec_platform.lifecycle")
 
@@ -73,6 +77,16 @@ class LifecycleProcess:
             log.error("could not claim operations", extra={"detail": exc.detail})
 
 
+def _mqtt_environment(
+    settings: Settings, platform: Platform, plan: ContainerPlan
+) -> Callable[[str, JsonObject], dict[str, str]] | None:
+    # Apps reach the broker on the host they reach the APIs on (the app network's gateway).
+    if settings.sensors.broker == "off":
+        return None
+    host = urlsplit(plan.app_api_root).hostname or settings.mqtt_host
+    return container_environment(platform.app_mqtt, host)
+
+
 def build_lifecycle(settings: Settings, platform: Platform | None = None) -> LifecycleProcess:
     """Wire the runner and the reconciler (also used by tests and benchmarks)."""
     platform = platform or bootstrap(settings)
@@ -97,6 +111,7 @@ def build_lifecycle(settings: Settings, platform: Platform | None = None) -> Lif
             default_graceful_timeout=settings.graceful_timeout,
         ),
         notify_worker=platform.wakeup,
+        mqtt_environment=_mqtt_environment(settings, platform, plan),
     )
     reconciler = Reconciler(
         platform.uows,

@@ -28,9 +28,11 @@ from mec_platform.http import (
     app_lcm,
     app_pkgm,
     app_support,
+    iot,
     oauth2,
     platform_users,
     problems,
+    sensors,
     service_mgmt,
 )
 from mec_platform.http.allowed import AllowedMethods
@@ -40,10 +42,13 @@ from mec_platform.http.headers import SecurityHeaders
 from mec_platform.http.metrics import CONTENT_TYPE, RequestMetricsMiddleware, exposition
 from mec_platform.http.resolver import HandlerResolver
 from mec_platform.http.security import bearer_handler, calling_actor
+from mec_platform.http.sensors.owners import calling_subscriber
 from mec_platform.http.service_mgmt.discovery import DiscoveryCache, DiscoveryFastPath
 from mec_platform.http.validation import validator_map
+from mec_platform.iot.urls import IotUrls
 from mec_platform.lifecycle.urls import LifecycleUrls
 from mec_platform.packages.urls import PackageUrls
+from mec_platform.sensors.urls import SensorUrls
 
 log = logging.getLogger("mec_platform.http")
 
@@ -80,6 +85,8 @@ APIS: tuple[Api, ...] = (
         app_lcm.SPEC_FILE,
         app_lcm.HANDLER_MODULES,
     ),
+    ("Sensors", sensors.BASE_PATH, sensors.SPEC_FILE, sensors.HANDLER_MODULES),
+    ("MEC 033 IoT", iot.BASE_PATH, iot.SPEC_FILE, iot.HANDLER_MODULES),
 )
 
 
@@ -158,6 +165,13 @@ def _dependencies(platform: Platform, discovery: DiscoveryCache) -> dict[str, An
         "package_urls": PackageUrls(platform.settings.api_root),
         "lifecycle": platform.lifecycle,
         "lcm_urls": LifecycleUrls(platform.settings.api_root),
+        "sensors": platform.sensors,
+        "app_mqtt": platform.app_mqtt,
+        "export_status": platform.export_status,
+        "sensor_urls": SensorUrls(platform.settings.api_root),
+        "subscriber": calling_subscriber,
+        "iot": platform.iot,
+        "iot_urls": IotUrls(platform.settings.api_root),
     }
 
 

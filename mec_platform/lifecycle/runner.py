@@ -83,8 +83,11 @@ class OperationRunner:
         clock: Clock,
         options: RunnerOptions,
         notify_worker: Callable[[], None] = lambda: None,
+        mqtt_environment: Callable[[str, JsonObject], dict[str, str]] | None = None,
     ) -> None:
         self._uows = uows
+        # The app's MQTT access, issued afresh at each instantiation (None: no broker here).
+        self._mqtt_environment = mqtt_environment
         self._runtime = runtime
         self._apps = apps
         self._credentials = credentials
@@ -191,6 +194,9 @@ class OperationRunner:
         self._remove_leftover(instance)
         secret = self._credentials.replace(instance.app_instance_id).client_secret
         spec = self._plan.spec(instance, appd, occ.params, image, secret)
+        if self._mqtt_environment is not None:
+            extra = self._mqtt_environment(instance.app_instance_id, appd)
+            spec = replace(spec, environment={**spec.environment, **extra})
         self._check_cancel(occ)
         created = self._runtime.create(spec)
         try:

@@ -132,9 +132,20 @@ class ServiceRegistry:
 
     def register_service(self, app_instance_id: str, draft: ServiceDraft) -> Service:
         """Register a new service for a producing application and announce it."""
+        now = self._clock()
+        with self._uows(write=True) as uow:
+            require_app(uow, app_instance_id)
+            service, queued = self.register_in(uow, app_instance_id, draft, now)
+            uow.commit()
+        self.after_commit(queued)
+        return service
+
+    def register_in(
+        self, uow: UnitOfWork, app_instance_id: str, draft: ServiceDraft, now: float
+    ) -> tuple[Service, bool]:
+        """Register a service inside the caller's transaction; (service, notifications queued)."""
         transport = self._transport_of(draft, creating=True)
         assert transport is not None
-        now = self._clock()
         interval = self._liveness.interval_for(draft.liveness_interval)
         service = Service(
             ser_instance_id=self._new_id(),
@@ -151,13 +162,19 @@ class ServiceRegistry:
             liveness_interval=interval,
             last_heartbeat=now if interval is not None else None,
         )
-        with self._uows(write=True) as uow:
-            require_app(uow, app_instance_id)
-            uow.services.add(service)
-            queued = self._announce(uow, service, ChangeType.ADDED, now)
-            uow.commit()
-        self.after_commit(queued)
-        return service
+        uow.services.add(service)
+        return service, self._announce(uow, service, ChangeType.ADDED, now)
+
+    def set_state_in(
+        self, uow: UnitOfWork, ser_instance_id: str, state: ServiceState, now: float
+    ) -> bool:
+        """Change a service's state inside the caller's transaction and announce the change."""
+        before = uow.services.get_for_update(ser_instance_id)
+        if before is None or before.state is state:
+            return False
+        after = replace(before, state=state, revision=before.revision + 1)
+        uow.services.update(after)
+        return self._announce(uow, after, after.changes_from(before), now)
 
     def update_service(
         self, app_instance_id: str, ser_instance_id: str, draft: ServiceDraft, if_match: str | None

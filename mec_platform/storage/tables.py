@@ -309,3 +309,58 @@ lcm_subscriptions = Table(
     Column("owner", Text, nullable=True),
     Column("created_at", Float, nullable=False),
 )
+
+# -- sensors (migration 0005) ------------------------------------------------------------------
+sensor_streams = Table(
+    "sensor_streams",
+    metadata,
+    Column("sensor_id", Text, primary_key=True),
+    Column("quantity", Text, primary_key=True),
+    Column("unit", Text, nullable=True),
+    Column("value", Float, nullable=True),
+    Column("time", Float, nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("ser_instance_id", Text, nullable=True),
+    Column("silence_interval", Integer, nullable=False),
+    Column("first_seen", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)
+
+sensor_readings = Table(
+    "sensor_readings",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("sensor_id", Text, nullable=False),
+    Column("quantity", Text, nullable=False),
+    Column("value", Float, nullable=False),
+    Column("unit", Text, nullable=True),
+    Column("time", Float, nullable=False),
+    # A QoS 1 message delivered twice carries the same time: stored once.
+    Index("ux_sensor_readings_stream_time", "sensor_id", "quantity", "time", unique=True),
+)
+
+sensor_subscriptions = Table(
+    "sensor_subscriptions",
+    metadata,
+    Column("subscription_id", Text, primary_key=True),
+    Column("owner", Text, nullable=False, index=True),
+    Column("callback_uri", Text, nullable=False),
+    Column("sensor_id", Text, nullable=True),
+    Column("quantity", Text, nullable=True),
+    Column("above", Float, nullable=True),
+    Column("below", Float, nullable=True),
+    Column("expiry_deadline", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+mqtt_accounts = Table(
+    "mqtt_accounts",
+    metadata,
+    Column("username", Text, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    # JSON list of MQTT topic filters this account may read besides what its kind implies.
+    Column("read_topics", Text, nullable=False),
+    Column("write_topics", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)

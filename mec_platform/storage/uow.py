@@ -22,6 +22,7 @@ from mec_platform.storage.auth_repo import (
     SqlUserRepository,
 )
 from mec_platform.storage.engine import SQLITE_BEGIN_OPTION, is_sqlite, sqlite_path
+from mec_platform.storage.iot_repo import SqlDeviceRepository, SqlIotPlatformRepository
 from mec_platform.storage.lifecycle_repo import (
     SqlLcmInstanceRepository,
     SqlLcmSubscriptionRepository,
@@ -36,6 +37,13 @@ from mec_platform.storage.registry_repo import (
     SqlAppInstanceRepository,
     SqlServiceRepository,
     SqlSubscriptionRepository,
+)
+from mec_platform.storage.sensors_repo import (
+    SqlMqttAccountRepository,
+    SqlReadingRepository,
+    SqlSensorCounters,
+    SqlSensorStreamRepository,
+    SqlSensorSubscriptionRepository,
 )
 from mec_platform.storage.write_gate import SqliteWriteGate
 
@@ -58,6 +66,13 @@ class SqlUnitOfWork:
     lcm_instances: SqlLcmInstanceRepository
     op_occs: SqlOpOccRepository
     lcm_subscriptions: SqlLcmSubscriptionRepository
+    sensor_streams: SqlSensorStreamRepository
+    sensor_readings: SqlReadingRepository
+    sensor_subscriptions: SqlSensorSubscriptionRepository
+    mqtt_accounts: SqlMqttAccountRepository
+    sensor_counters: SqlSensorCounters
+    iot_devices: SqlDeviceRepository
+    iot_platforms: SqlIotPlatformRepository
 
     def __init__(
         self,
@@ -104,6 +119,13 @@ class SqlUnitOfWork:
         self.lcm_instances = SqlLcmInstanceRepository(conn, now)
         self.op_occs = SqlOpOccRepository(conn, now)
         self.lcm_subscriptions = SqlLcmSubscriptionRepository(conn, now)
+        self.sensor_streams = SqlSensorStreamRepository(conn)
+        self.sensor_readings = SqlReadingRepository(conn)
+        self.sensor_subscriptions = SqlSensorSubscriptionRepository(conn, now)
+        self.mqtt_accounts = SqlMqttAccountRepository(conn)
+        self.sensor_counters = SqlSensorCounters(conn)
+        self.iot_devices = SqlDeviceRepository(conn)
+        self.iot_platforms = SqlIotPlatformRepository(conn)
         return self
 
     def __exit__(

@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mec_platform.http import app_lcm, app_pkgm, app_support, oauth2, platform_users, service_mgmt
+from mec_platform.http import (
+    app_lcm,
+    app_pkgm,
+    app_support,
+    iot,
+    oauth2,
+    platform_users,
+    sensors,
+    service_mgmt,
+)
 from mec_platform.http.resolver import handlers_in, request_parameters, snake_case
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,6 +39,8 @@ APIS = [
     ("platform_oauth2", oauth2.HANDLER_MODULES),
     ("mec010_2_app_pkgm", app_pkgm.HANDLER_MODULES),
     ("mec010_2_app_lcm", app_lcm.HANDLER_MODULES),
+    ("mec033_iot", iot.HANDLER_MODULES),
+    ("platform_sensors", sensors.HANDLER_MODULES),
 ]
 
 

@@ -32,13 +32,20 @@ APP_SUPPORT_BASE = "/mec_app_support/v2"
 USERS_BASE = "/users/v1"
 # MEC 010-2: people manage packages and instances; app instances' tokens have no scope there.
 LIFECYCLE_BASES = frozenset({"/app_pkgm/v1", "/app_lcm/v1"})
+# MEC 033: app instances' tokens may read the IoT registry, not change it.
+IOT_BASE = "/iots/v1"
+# Sensors: apps read sensors, subscribe and manage their own MQTT access; forgetting a
+# sensor stream is for platform admins.
+SENSORS_BASE = "/sensors/v1"
 METHODS = ("get", "put", "post", "patch", "delete")
 # Another person's record: only platform admins may act on it.
 TARGET = "matrix-target"
 # Ids naming nothing: serviceId, subscriptionId, dnsRuleId, keyId, ...
 UNKNOWN = uuid.uuid4().hex
-# The oracle's own list of the users API operations reserved to platform admins.
-ADMIN_ONLY = frozenset({"UsersGET", "UsersPOST", "UserDELETE", "UserPATCH", "AuditGET"})
+# The oracle's own list of the operations reserved to platform admins.
+ADMIN_ONLY = frozenset(
+    {"UsersGET", "UsersPOST", "UserDELETE", "UserPATCH", "AuditGET", "SensorDELETE"}
+)
 
 ANONYMOUS, VIEWER, APP_B, PROV_B = "anonymous", "viewer", "app-b", "prov-b"
 APP_A, PROV_A, ADMIN = "app-a", "prov-a", "admin"
@@ -108,7 +115,11 @@ def expected_refusal(role: str, op: Op) -> int | None:
         # Of the users API, an app instance reaches only its own identity.
         users_api = op.base == USERS_BASE and op.operation_id != "MeGET"
         lifecycle = op.base in LIFECYCLE_BASES
-        refused = users_api or lifecycle or (instance_a and role == APP_B)
+        iot_write = op.base == IOT_BASE and op.method != "GET"
+        admin_only = op.operation_id in ADMIN_ONLY
+        refused = (
+            users_api or lifecycle or iot_write or admin_only or (instance_a and role == APP_B)
+        )
     else:
         admin_only = op.operation_id in ADMIN_ONLY or other_user
         refused = admin_only or (instance_a and role == PROV_B)
@@ -285,5 +296,13 @@ def test_audit_log_records_refusals_and_holds_no_secret(world: World) -> None:
 def test_matrix_covers_every_secured_operation_of_every_api() -> None:
     """The walk found operations in each API: a spec file that moved would not go unnoticed."""
     bases = {op.base for op in OPERATIONS}
-    assert bases == {"/mec_service_mgmt/v1", APP_SUPPORT_BASE, USERS_BASE, *LIFECYCLE_BASES}, bases
+    expected = {
+        "/mec_service_mgmt/v1",
+        APP_SUPPORT_BASE,
+        USERS_BASE,
+        *LIFECYCLE_BASES,
+        IOT_BASE,
+        SENSORS_BASE,
+    }
+    assert bases == expected, bases
     assert len(OPERATIONS) == len({op.key for op in OPERATIONS}) > 40

@@ -524,7 +524,7 @@ def test_a_registry_only_database_upgrades_keeping_its_instances(database_url: s
         upgrade(engine)
         with engine.connect() as conn:
             head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
-        assert head == "0004"
+        assert head == "0006"
         with SqlUnitOfWorkFactory(engine)() as uow:
             assert uow.apps.get(app_id) == AppInstance(app_id, "legacy", managed=True, revision=1)
             assert uow.dns_rules.list_for_app(app_id) == []

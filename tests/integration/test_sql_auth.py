@@ -379,7 +379,7 @@ def test_an_app_support_database_upgrades_keeping_its_instances(database_url: st
                 {"id": app_id},
             )
         upgrade(engine)
-        assert _head(engine) == "0004"
+        assert _head(engine) == "0006"
         assert set(inspect(engine).get_table_names()) >= AUTH_TABLES
         with SqlUnitOfWorkFactory(engine)() as uow:
             assert uow.apps.get(app_id) == AppInstance(app_id, "legacy", owner=None)

@@ -678,7 +678,7 @@ def test_an_auth_database_upgrades_and_downgrades_keeping_its_instances(
             )
         upgrade(engine)
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
         assert set(inspect(engine).get_table_names()) >= LIFECYCLE_TABLES
         with SqlUnitOfWorkFactory(engine)() as uow:
             assert uow.apps.get(app_id) == AppInstance(app_id, "legacy")

@@ -55,6 +55,9 @@ def platform_env(data_dir: Path, database_url: str | None = None, **extra: str) 
         # App lifecycle needs a Podman service: the lifecycle tests switch it on and give
         # their own (MEC_PODMAN_URL).
         MEC_LIFECYCLE="false",
+        # The box's MQTT broker needs a port of the test's own: the sensor tests switch it on
+        # with one (MEC_MQTT_PORT).
+        MEC_MQTT_BROKER="off",
         # Module-wide platforms outlive the default 15 minutes of a token.
         MEC_TOKEN_TTL="7200",
     )

@@ -1,0 +1,15 @@
+# flake8: noqa
+# import models into model package
+from platform_sensors_gen.models.export_status import ExportStatus
+from platform_sensors_gen.models.link_type import LinkType
+from platform_sensors_gen.models.mqtt_configuration import MqttConfiguration
+from platform_sensors_gen.models.problem_details import ProblemDetails
+from platform_sensors_gen.models.sensor_info import SensorInfo
+from platform_sensors_gen.models.sensor_info_links import SensorInfoLinks
+from platform_sensors_gen.models.sensor_reading import SensorReading
+from platform_sensors_gen.models.sensor_state import SensorState
+from platform_sensors_gen.models.sensor_subscription import SensorSubscription
+from platform_sensors_gen.models.sensor_subscription_links import SensorSubscriptionLinks
+from platform_sensors_gen.models.sensor_threshold_notification import SensorThresholdNotification
+from platform_sensors_gen.models.sensor_threshold_notification_links import SensorThresholdNotificationLinks
+from platform_sensors_gen.models.threshold_criteria import ThresholdCriteria

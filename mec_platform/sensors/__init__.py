@@ -1,0 +1,1 @@
+"""Sensors wired to the box: readings from MQTT, each (sensor, quantity) a MEC service."""
