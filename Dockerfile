@@ -36,7 +36,8 @@ ENV PATH=/opt/mec-platform/bin:$PATH \
     MEC_DATA_DIR=/var/lib/mec-platform \
     MEC_DATABASE_URL=sqlite:////var/lib/mec-platform/mec.db \
     MEC_SPECS_DIR=/usr/share/mec-platform/specs \
-    MEC_DNS_LISTEN=0.0.0.0
+    MEC_DNS_LISTEN=0.0.0.0 \
+    MEC_MQTT_LISTEN=0.0.0.0
 
 # Fixed uid/gid 10001 (user `mec`) so volume ownership stays stable across rebuilds,
 # and numeric in USER so runtimes can verify "non-root" without reading /etc/passwd.
@@ -49,9 +50,11 @@ RUN groupadd --system --gid 10001 mec \
 # when the container runs as root with NET_ADMIN and MEC_TRAFFIC_RULES=true (as uid 10001 the
 # platform refuses ACTIVE traffic rules with 409). Debian's stable packages follow security
 # updates, so they are not pinned.
+# Mosquitto is the box's MQTT broker (the platform writes its configuration and accounts);
+# as uid 10001 it keeps running as that user.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends dnsmasq-base nftables iproute2 \
+    && apt-get install -y --no-install-recommends dnsmasq-base nftables iproute2 mosquitto \
     && rm -rf /var/lib/apt/lists/*
 
 # --no-index: everything comes from the builder's wheelhouse, nothing from the network.
@@ -66,7 +69,7 @@ COPY specs/ /usr/share/mec-platform/specs/
 USER 10001:10001
 WORKDIR /var/lib/mec-platform
 VOLUME ["/var/lib/mec-platform"]
-EXPOSE 8080 8053/udp 8053/tcp
+EXPOSE 8080 8053/udp 8053/tcp 1883
 
 # slim images have no curl: probe /healthz with the venv's Python (urlopen raises,
 # hence exits non-zero, on connection errors and on any non-2xx status).
