@@ -21,7 +21,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from tests.e2e.conftest import Stack, run_stack
-from tests.support.mosquitto import Collector, Refused, connect
+from tests.support.mosquitto import Collector, PlainBroker, Refused, connect
 from tests.support.net import free_port
 from tests.support.processes import admin
 from tests.support.receiver import CallbackReceiver
@@ -334,3 +334,63 @@ def test_bad_requests_get_problem_details(sensors: Stack) -> None:
     for response in cases:
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["status"] == response.status_code
+
+
+def test_sensor_data_leaves_the_box_in_order_across_an_upstream_outage(
+    database_url: str, tmp_path: Path
+) -> None:
+    (tmp_path / "box").mkdir()
+    upstream = PlainBroker(tmp_path / "upstream").start()
+    watcher = connect(upstream.port)
+    inbox = Collector(watcher, ["box/#"])
+    port = free_port()
+    stack_runs = run_stack(
+        database_url,
+        tmp_path / "box",
+        MEC_MQTT_BROKER="managed",
+        MEC_MQTT_PORT=str(port),
+        MEC_EXPORT_URL=f"mqtt://127.0.0.1:{upstream.port}",
+        MEC_EXPORT_PREFIX="box/",
+    )
+    try:
+        stack = next(stack_runs)
+        sensor = f"x-{uuid.uuid4().hex[:6]}"
+        client = device(stack, port, sensor)
+        exports_url = f"{sensors_api(stack)}/exports"
+        eventually(
+            lambda: [e for e in stack.http.get(exports_url).json() if e["connected"]],
+            what="the export connected",
+        )
+        for value in range(20):
+            publish(client, f"sensors/{sensor}/temperature", str(value))
+        inbox.wait_count(20, timeout=15)
+        upstream.stop()
+        for value in range(20, 60):
+            publish(client, f"sensors/{sensor}/temperature", str(value))
+        waiting = eventually(
+            lambda: [e for e in stack.http.get(exports_url).json() if e["backlog"] >= 40],
+            what="a backlog of 40 while the upstream is down",
+        )
+        assert waiting[0]["upstream"] == f"mqtt://127.0.0.1:{upstream.port}"
+        upstream.start()
+        watcher = connect(upstream.port)
+        inbox = Collector(watcher, ["box/#"])
+        got = eventually(
+            lambda: len({p for _t, p in inbox.messages}) >= 40 and inbox.messages,
+            timeout=30,
+            what="the backlog delivered",
+        )
+        first_seen: list[int] = []
+        for _topic, payload in got:
+            if int(payload) not in first_seen:
+                first_seen.append(int(payload))
+        assert first_seen == list(range(20, 60))
+        eventually(
+            lambda: [e for e in stack.http.get(exports_url).json() if e["backlog"] == 0],
+            what="an empty backlog",
+        )
+        client.disconnect()
+    finally:
+        stack_runs.close()
+        watcher.disconnect()
+        upstream.stop()
