@@ -17,6 +17,7 @@ from mec_platform.bootstrap import Platform, bootstrap
 from mec_platform.config import Settings
 from mec_platform.errors import InvalidInput, NotFound
 from mec_platform.registry.model import FilteringCriteria, ServiceQuery, ServiceState
+from mec_platform.sensors.app_mqtt import container_environment
 from mec_platform.sensors.ingest import Message
 from mec_platform.sensors.model import Reading, SensorState, ThresholdCriteria
 from mec_platform.sensors.mqtt_accounts import enforced_accounts
@@ -232,3 +233,20 @@ def test_device_and_operator_accounts(platform: Platform) -> None:
     platform.mqtt_accounts.remove(sensor)
     with pytest.raises(NotFound):
         platform.mqtt_accounts.remove(sensor)
+
+
+def test_an_instantiated_app_is_told_its_mqtt_access_in_its_environment(
+    platform: Platform,
+) -> None:
+    created = platform.apps.add_app_instance(f"lcm-{sid()}")
+    app_id = created.app.app_instance_id
+    environment = container_environment(platform.app_mqtt, "10.89.0.1")
+    appd = {"appServiceRequired": [{"serName": "sensors/+/co2", "version": "1.0"}]}
+    env = environment(app_id, appd)
+    assert env["MEC_MQTT_HOST"] == "10.89.0.1"
+    assert env["MEC_MQTT_USERNAME"] == app_id and len(env["MEC_MQTT_PASSWORD"]) >= 20
+    assert env["MEC_MQTT_TOPIC_PREFIX"] == f"apps/{app_id}/"
+    assert env["MEC_MQTT_READ_TOPICS"] == "sensors/+/co2"
+    # An id that cannot be a topic level gets no MQTT access, and the instantiation goes on.
+    odd = platform.apps.add_app_instance("odd", app_instance_id=f"a+{sid()}").app
+    assert environment(odd.app_instance_id, appd) == {}
