@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from prometheus_client import (
     REGISTRY,
@@ -25,6 +25,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mec_platform.appsupport.ports import AppSupportUnitOfWorkFactory
+from mec_platform.sensors.ports import SensorsUnitOfWork
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -83,6 +84,7 @@ class RegistryCollector(Collector):
             traffic_active = uow.traffic_rules.count_active()
             rules_version = uow.dns_rules.version()
             applied = uow.dns_rules.applied_version()
+            sensor_messages = cast(SensorsUnitOfWork, uow).sensor_counters.all()
         yield GaugeMetricFamily("mec_app_instances", "Application instances", apps)
         yield GaugeMetricFamily("mec_dns_rules_active", "ACTIVE DNS rules", dns_active)
         yield GaugeMetricFamily("mec_traffic_rules_active", "ACTIVE traffic rules", traffic_active)
@@ -110,6 +112,14 @@ class RegistryCollector(Collector):
         yield CounterMetricFamily(
             "mec_notifications_delivered", "Notifications delivered", stats.delivered_total
         )
+        messages = CounterMetricFamily(
+            "mec_sensor_messages",
+            "MQTT messages the sensor bridge took, by outcome (accepted or why dropped)",
+            labels=["outcome"],
+        )
+        for outcome, count in sorted(sensor_messages.items()):
+            messages.add_metric([outcome], count)
+        yield messages
 
 
 def exposition(uows: AppSupportUnitOfWorkFactory) -> Callable[[], bytes]:

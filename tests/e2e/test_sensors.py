@@ -160,6 +160,8 @@ def test_a_sensor_becomes_a_service_with_readings_and_notifications(
     assert states == ["SUSPENDED"]
     publish(client, f"sensors/{sensor}/temperature", "20")
     eventually(lambda: (stream(sensors, sensor) or {}).get("state") == "ACTIVE", what="ACTIVE")
+    metrics = httpx.get(f"{sensors.server.root}/metrics").text
+    assert 'mec_sensor_messages_total{outcome="accepted"}' in metrics
     history = sensors.http.get(
         f"{sensors_api(sensors)}/sensors/{sensor}/temperature/readings", params={"limit": 10}
     ).json()
