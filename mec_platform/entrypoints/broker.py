@@ -31,6 +31,7 @@ log = logging.getLogger("mec_platform.broker")
 
 SYNC_EVERY = 1.0
 RESTART_PAUSE = 2.0
+MAX_PAUSE = 60.0
 
 
 def system_accounts(settings: Settings) -> list[MqttAccount]:
@@ -88,8 +89,8 @@ def run(settings: Settings) -> int:
     listener = WakeupListener(wakeup_path(settings.database_url, "mqtt"), wake.set).start()
     try:
         broker.apply(accounts())
-        if isinstance(broker, MosquittoBroker):
-            broker.start()
+        pause = RESTART_PAUSE
+        if isinstance(broker, MosquittoBroker) and _restart(broker):
             log.info("MQTT broker started", extra={"listeners": list(settings.sensors.listen)})
         while not stop.is_set():
             wake.wait(SYNC_EVERY)
@@ -98,10 +99,10 @@ def run(settings: Settings) -> int:
                 break
             _sync(broker, accounts)
             if isinstance(broker, MosquittoBroker) and not broker.running:
-                log.error("MQTT broker exited; starting it again")
-                if stop.wait(RESTART_PAUSE):
+                # A broker that cannot start (its port taken, say) is retried ever more slowly.
+                if stop.wait(pause):
                     break
-                _restart(broker)
+                pause = RESTART_PAUSE if _restart(broker) else min(pause * 2, MAX_PAUSE)
     finally:
         listener.close()
         if isinstance(broker, MosquittoBroker):
@@ -120,8 +121,11 @@ def _sync(
         log.error("MQTT accounts not rendered", extra={"detail": exc.detail})
 
 
-def _restart(broker: MosquittoBroker) -> None:
+def _restart(broker: MosquittoBroker) -> bool:
+    """Start the broker; False (and a log line saying why) when it did not start."""
     try:
         broker.start()
     except BrokerError as exc:
         log.error("MQTT broker did not start", extra={"detail": exc.detail})
+        return False
+    return True
