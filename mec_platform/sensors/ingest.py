@@ -103,7 +103,15 @@ class SensorIngest:
             return self._ingest(messages, counts or {})
         except StreamRetry:
             self._known.clear()
+        except BaseException:
+            # The transaction rolled back: what the cache learnt in it may not be true.
+            self._known.clear()
+            raise
+        try:
             return self._ingest(messages, counts or {})
+        except BaseException:
+            self._known.clear()
+            raise
 
     def _ingest(self, messages: Sequence[Message], counts: Mapping[str, int]) -> IngestResult:
         result = IngestResult()
@@ -234,6 +242,13 @@ class SensorIngest:
 
     def set_online(self, sensor_id: str, online: bool) -> int:
         """The sensor's status topic (its last will says offline): every stream follows."""
+        try:
+            return self._set_online(sensor_id, online)
+        except BaseException:
+            self._known.clear()
+            raise
+
+    def _set_online(self, sensor_id: str, online: bool) -> int:
         now = self._clock()
         state = SensorState.ACTIVE if online else SensorState.SUSPENDED
         changed = 0
@@ -250,6 +265,13 @@ class SensorIngest:
     # -- housekeeping ------------------------------------------------------------------------
     def sweep(self) -> int:
         """Suspend streams silent beyond their interval and drop expired subscriptions."""
+        try:
+            return self._sweep()
+        except BaseException:
+            self._known.clear()
+            raise
+
+    def _sweep(self) -> int:
         now = self._clock()
         queued = False
         with self._uows(write=True) as uow:

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -31,7 +31,7 @@ from mec_platform.sensors.payloads import (
     parse_payload,
     parse_status,
 )
-from mec_platform.sensors.topics import SensorTopics
+from mec_platform.sensors.topics import SensorTopics, TopicMatch
 
 log = logging.getLogger("mec_platform.sensor_bridge")
 
@@ -50,6 +50,13 @@ class BridgeOptions:
     batch_size: int = 500
     batch_wait: float = 0.02
     keepalive: int = 30
+
+
+class Received(NamedTuple):
+    """A message as paho handed it over, with the wall-clock time it arrived."""
+
+    message: mqtt.MQTTMessage
+    at: float
 
 
 class DropLog:
@@ -88,7 +95,7 @@ class PahoSensorBridge:
         self._options = options
         self._limits = limits or PayloadLimits()
         self._clock = clock
-        self._inbox: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self._inbox: queue.Queue[Received] = queue.Queue()
         self._drops = DropLog()
         self._connected = threading.Event()
         self._client = self._new_client()
@@ -125,7 +132,8 @@ class PahoSensorBridge:
         log.warning("sensor bridge disconnected", extra={"reason": str(reason)})
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
-        self._inbox.put(message)
+        # The receive time is taken once: a batch tried again stores the same readings.
+        self._inbox.put(Received(message, self._clock()))
 
     def _broker(self) -> str:
         return f"{self._options.host}:{self._options.port}"
@@ -153,7 +161,7 @@ class PahoSensorBridge:
         """True while the session with the broker is up."""
         return self._connected.is_set()
 
-    def _take(self, stop: threading.Event) -> list[mqtt.MQTTMessage]:
+    def _take(self, stop: threading.Event) -> list[Received]:
         try:
             first = self._inbox.get(timeout=0.2)
         except queue.Empty:
@@ -172,7 +180,7 @@ class PahoSensorBridge:
                 break
         return batch
 
-    def _settle(self, batch: list[mqtt.MQTTMessage], stop: threading.Event) -> None:
+    def _settle(self, batch: list[Received], stop: threading.Event) -> None:
         while True:
             try:
                 self._store(batch)
@@ -182,22 +190,22 @@ class PahoSensorBridge:
                 if stop.wait(RETRY_PAUSE):
                     return
                 continue
-            for message in batch:
+            for message, _at in batch:
                 if message.qos > 0:
                     self._client.ack(message.mid, message.qos)
             return
 
-    def _store(self, batch: list[mqtt.MQTTMessage]) -> None:
+    def _store(self, batch: list[Received]) -> None:
         pending: list[Message] = []
         counts: Counter[str] = Counter()
-        for message in batch:
+        for message, received in batch:
             match = self._topics.match(message.topic)
             if match is None:
                 counts["bad_topic"] += 1
                 self._drops.dropped("bad_topic", message.topic)
                 continue
             if match.kind == "reading":
-                self._reading(message, match.sensor_id, match.quantity or "", pending, counts)
+                self._reading(message, received, match, pending, counts)
                 continue
             # Announcements and status changes take effect after the readings before them.
             self._flush(pending, counts)
@@ -214,12 +222,12 @@ class PahoSensorBridge:
     def _reading(
         self,
         message: mqtt.MQTTMessage,
-        sensor_id: str,
-        quantity: str,
+        received: float,
+        match: TopicMatch,
         pending: list[Message],
         counts: Counter[str],
     ) -> None:
-        received = self._clock()
+        sensor_id, quantity = match.sensor_id, match.quantity or ""
         try:
             readings = parse_payload(
                 message.payload, quantity, received, self._limits, sensor_id=sensor_id
