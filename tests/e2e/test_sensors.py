@@ -361,16 +361,18 @@ def test_sensor_data_leaves_the_box_in_order_across_an_upstream_outage(
         exports_url = f"{sensors_api(stack)}/exports"
         eventually(
             lambda: [e for e in stack.http.get(exports_url).json() if e["connected"]],
+            timeout=45,
             what="the export connected",
         )
         for value in range(20):
             publish(client, f"sensors/{sensor}/temperature", str(value))
-        inbox.wait_count(20, timeout=15)
+        inbox.wait_count(20, timeout=45)
         upstream.stop()
         for value in range(20, 60):
             publish(client, f"sensors/{sensor}/temperature", str(value))
         waiting = eventually(
             lambda: [e for e in stack.http.get(exports_url).json() if e["backlog"] >= 40],
+            timeout=45,
             what="a backlog of 40 while the upstream is down",
         )
         assert waiting[0]["upstream"] == f"mqtt://127.0.0.1:{upstream.port}"
@@ -379,7 +381,7 @@ def test_sensor_data_leaves_the_box_in_order_across_an_upstream_outage(
         inbox = Collector(watcher, ["box/#"])
         got = eventually(
             lambda: len({p for _t, p in inbox.messages}) >= 40 and inbox.messages,
-            timeout=30,
+            timeout=60,
             what="the backlog delivered",
         )
         first_seen: list[int] = []
@@ -389,6 +391,7 @@ def test_sensor_data_leaves_the_box_in_order_across_an_upstream_outage(
         assert first_seen == list(range(20, 60))
         eventually(
             lambda: [e for e in stack.http.get(exports_url).json() if e["backlog"] == 0],
+            timeout=45,
             what="an empty backlog",
         )
         client.disconnect()
