@@ -18,7 +18,7 @@ from types import FrameType
 from mec_platform import logs
 from mec_platform.bootstrap import bootstrap
 from mec_platform.config import Settings
-from mec_platform.errors import PlatformError
+from mec_platform.errors import InvalidInput, PlatformError
 from mec_platform.export.model import parse_export_settings
 from mec_platform.mqtt.accounts import MqttAccount, hash_password, system_account
 from mec_platform.mqtt.mosquitto import BrokerError, ExternalBroker, MosquittoBroker
@@ -37,7 +37,14 @@ MAX_PAUSE = 60.0
 def system_accounts(settings: Settings) -> list[MqttAccount]:
     """The platform's own accounts: the sensor bridge and the export."""
     passwords = system_credentials(settings.sensors.mqtt_dir(settings.data_dir))
-    export = parse_export_settings(settings.sensors.export_env, socket.gethostname())
+    try:
+        export = parse_export_settings(settings.sensors.export_env, socket.gethostname())
+    except InvalidInput as exc:
+        # A broken export setting stops the export (which says why), never the broker.
+        log.error(
+            "export settings refused: umec-export reads nothing", extra={"detail": exc.detail}
+        )
+        export = None
     return [
         system_account(
             "umec-sensor-bridge", hash_password(passwords["umec-sensor-bridge"]), ("sensors/#",)

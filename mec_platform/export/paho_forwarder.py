@@ -37,6 +37,7 @@ class PahoForwarder:
         previous_topics: tuple[str, ...] = (),
     ) -> None:
         self._settings = settings
+        self._upstream = settings.upstream.display
         self._report = report
         self._timing = timing or Timing()
         self._tally = Tally(fifo.count(), fifo.delivered(), fifo.dropped())
@@ -85,7 +86,7 @@ class PahoForwarder:
     def _publish_status(self) -> None:
         self._report(
             ExporterReport(
-                upstream=self._settings.upstream.display,
+                upstream=self._upstream,
                 topics=self._settings.topics,
                 connected=self._delivery.connected,
                 local_connected=self._intake.subscribed,
