@@ -343,7 +343,9 @@ def test_sensor_data_leaves_the_box_in_order_across_an_upstream_outage(
 ) -> None:
     (tmp_path / "box").mkdir()
     upstream = PlainBroker(tmp_path / "upstream").start()
-    watcher = connect(upstream.port)
+    # A persistent session: the upstream keeps what arrives while the watcher reconnects.
+    watcher_id = f"watcher-{uuid.uuid4().hex[:8]}"
+    watcher = connect(upstream.port, client_id=watcher_id, clean_session=False)
     inbox = Collector(watcher, ["box/#"])
     port = free_port()
     stack_runs = run_stack(
@@ -376,17 +378,20 @@ def test_sensor_data_leaves_the_box_in_order_across_an_upstream_outage(
             what="a backlog of 40 while the upstream is down",
         )
         assert waiting[0]["upstream"] == f"mqtt://127.0.0.1:{upstream.port}"
+        watcher.disconnect()
         upstream.start()
-        watcher = connect(upstream.port)
-        inbox = Collector(watcher, ["box/#"])
+        inbox = Collector()
+        watcher = connect(
+            upstream.port, client_id=watcher_id, clean_session=False, on_message=inbox.on_message
+        )
         got = eventually(
-            lambda: len({p for _t, p in inbox.messages}) >= 40 and inbox.messages,
+            lambda: {int(p) for _t, p in inbox.messages} >= set(range(20, 60)) and inbox.messages,
             timeout=60,
             what="the backlog delivered",
         )
         first_seen: list[int] = []
         for _topic, payload in got:
-            if int(payload) not in first_seen:
+            if int(payload) >= 20 and int(payload) not in first_seen:
                 first_seen.append(int(payload))
         assert first_seen == list(range(20, 60))
         eventually(
