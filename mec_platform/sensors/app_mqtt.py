@@ -10,7 +10,7 @@ password and ACL files are rendered from these records by the broker process.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from mec_platform.errors import InvalidInput, NotFound
@@ -86,7 +86,7 @@ class AppMqtt:
     def issue_credentials(
         self,
         app_instance_id: str,
-        declared: Iterable[str] = (),
+        declared: Sequence[str] = (),
         host: str | None = None,
     ) -> MqttConfiguration:
         """A fresh password (the previous one stops working) and the topics it opens."""
@@ -95,9 +95,11 @@ class AppMqtt:
         with self._uows(write=True) as uow:
             if uow.apps.get(username) is None:
                 raise NotFound(f"appInstanceId: no application instance '{app_instance_id}'")
-            account = StoredAccount(
-                username, APP_KIND, hash_password(password), required_topics(declared)
-            )
+            # A new password keeps what the AppD declared at instantiation unless told anew.
+            previous = uow.mqtt_accounts.get(username)
+            kept = previous.read_topics if previous and previous.kind == APP_KIND else ()
+            topics = required_topics(declared) if declared else kept
+            account = StoredAccount(username, APP_KIND, hash_password(password), topics)
             uow.mqtt_accounts.put(account, self._clock())
             read = app_read_topics(uow, account)
             uow.commit()

@@ -210,6 +210,9 @@ def test_app_mqtt_accounts_follow_the_app(platform: Platform, clock: Clock) -> N
     assert issued.read_topics == ("sensors/+/co2", f"sensors/{sensor}/temperature")
     assert issued.read_write_topics == (f"apps/{app_id}/#",)
     assert platform.app_mqtt.configuration(app_id).password is None
+    # A new password through the API keeps the topics declared before.
+    again = platform.app_mqtt.issue_credentials(app_id)
+    assert again.read_topics == issued.read_topics and again.password != issued.password
     with platform.uows() as uow:
         names = {a.username for a in enforced_accounts(uow)}
     assert app_id in names
