@@ -63,16 +63,16 @@ def _run_export(settings: Settings) -> int:
     from mec_platform.entrypoints.export import run_export
     from mec_platform.errors import InvalidInput
     from mec_platform.export.model import parse_export_settings
-    from mec_platform.mqtt.system_credentials import system_credentials
+    from mec_platform.mqtt.system_credentials import EXPORT_USER, system_credentials
 
     logs.configure(settings.log_level, settings.log_json)
     sensors = settings.sensors
     export = parse_export_settings(sensors.export_env, socket.gethostname())
     if export is None:
         raise InvalidInput("MEC_EXPORT_URL: not set, so there is nothing to export")
-    password = system_credentials(sensors.mqtt_dir(settings.data_dir))["umec-export"]
-    host = sensors.listen[0] if sensors.broker == "managed" else settings.mqtt_host
-    return run_export(export, settings.data_dir, host, settings.mqtt_port, "umec-export", password)
+    password = system_credentials(sensors.mqtt_dir(settings.data_dir))[EXPORT_USER]
+    host = sensors.broker_host(settings.mqtt_host)
+    return run_export(export, settings.data_dir, host, settings.mqtt_port, EXPORT_USER, password)
 
 
 def _add_mqtt_accounts(
@@ -131,14 +131,14 @@ def _add_mqtt_accounts(
 def start_sensor_processes(settings: Settings) -> list[WorkerSupervisor]:
     """The broker, the sensor bridge and the export as supervised children of `serve`."""
     import logging
-    import shutil
 
     from mec_platform.entrypoints.supervisor import WorkerSupervisor
+    from mec_platform.mqtt.mosquitto import find_mosquitto
 
     sensors = settings.sensors
     if sensors.broker == "off":
         return []
-    if sensors.broker == "managed" and shutil.which("mosquitto", path=_SBIN_PATH) is None:
+    if sensors.broker == "managed" and find_mosquitto() is None:
         logging.getLogger("mec_platform.broker").error(
             "MEC_MQTT_BROKER=managed but mosquitto is not installed (scripts/setup installs "
             "it): no MQTT broker, sensor bridge or export on this box"
@@ -150,6 +150,3 @@ def start_sensor_processes(settings: Settings) -> list[WorkerSupervisor]:
     if sensors.export_env.get("MEC_EXPORT_URL"):
         children.append(WorkerSupervisor(role="export").start())
     return children
-
-
-_SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"

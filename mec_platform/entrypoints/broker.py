@@ -23,7 +23,7 @@ from mec_platform.export.model import parse_export_settings
 from mec_platform.mqtt.accounts import MqttAccount, hash_password, system_account
 from mec_platform.mqtt.mosquitto import BrokerError, ExternalBroker, MosquittoBroker
 from mec_platform.mqtt.mosquitto_config import BrokerSettings
-from mec_platform.mqtt.system_credentials import system_credentials
+from mec_platform.mqtt.system_credentials import BRIDGE_USER, EXPORT_USER, system_credentials
 from mec_platform.notifications.wakeup import WakeupListener, wakeup_path
 from mec_platform.sensors.mqtt_accounts import enforced_accounts
 
@@ -46,12 +46,10 @@ def system_accounts(settings: Settings) -> list[MqttAccount]:
         )
         export = None
     return [
+        system_account(BRIDGE_USER, hash_password(passwords[BRIDGE_USER]), ("sensors/#",)),
         system_account(
-            "umec-sensor-bridge", hash_password(passwords["umec-sensor-bridge"]), ("sensors/#",)
-        ),
-        system_account(
-            "umec-export",
-            hash_password(passwords["umec-export"]),
+            EXPORT_USER,
+            hash_password(passwords[EXPORT_USER]),
             export.topics if export is not None else (),
         ),
     ]

@@ -7,41 +7,41 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from types import FrameType
 
 from mec_platform import logs
 from mec_platform.bootstrap import bootstrap
 from mec_platform.config import Settings
 from mec_platform.errors import PlatformError
-from mec_platform.mqtt.system_credentials import system_credentials
+from mec_platform.mqtt.system_credentials import BRIDGE_USER, system_credentials
+from mec_platform.notifications.service import Chore
 from mec_platform.sensors.paho_bridge import BridgeOptions, PahoSensorBridge
 from mec_platform.sensors.payloads import PayloadLimits
 from mec_platform.sensors.topics import SensorTopics
 
 log = logging.getLogger("mec_platform.sensor_bridge")
 
-BRIDGE_USER = "umec-sensor-bridge"
 SWEEP_EVERY = 1.0
 PRUNE_EVERY = 60.0
 
 
 class Chores:
-    """Silence sweep every second, history pruning every minute; failures are logged."""
+    """Runs each chore when due (its `every` seconds); a failure is logged, not fatal."""
 
-    def __init__(self, sweep: Callable[[], int], prune: Callable[[], int]) -> None:
-        self._jobs = [(SWEEP_EVERY, sweep, 0.0), (PRUNE_EVERY, prune, 0.0)]
+    def __init__(self, chores: Sequence[Chore]) -> None:
+        self._last = {chore: float("-inf") for chore in chores}
 
     def __call__(self) -> None:
         now = time.monotonic()
-        for index, (every, job, last) in enumerate(self._jobs):
-            if now - last < every:
+        for chore, last in self._last.items():
+            if now - last < chore.every:
                 continue
-            self._jobs[index] = (every, job, now)
+            self._last[chore] = now
             try:
-                job()
+                chore.run()
             except PlatformError as exc:
-                log.error("sensor chore failed", extra={"detail": exc.detail})
+                log.error("sensor chore failed", extra={"chore": chore.name, "detail": exc.detail})
 
 
 def run(settings: Settings) -> int:
@@ -54,7 +54,7 @@ def run(settings: Settings) -> int:
         platform.sensor_ingest,
         SensorTopics(sensors.topic_pattern),
         BridgeOptions(
-            host=sensors.listen[0] if sensors.broker == "managed" else settings.mqtt_host,
+            host=sensors.broker_host(settings.mqtt_host),
             port=settings.mqtt_port,
             username=BRIDGE_USER,
             password=password,
@@ -71,7 +71,12 @@ def run(settings: Settings) -> int:
     signal.signal(signal.SIGINT, request_stop)
     log.info("sensor bridge started", extra={"topics": sensors.topic_pattern})
     try:
-        bridge.run(stop, Chores(platform.sensor_ingest.sweep, platform.sensor_ingest.prune))
+        ingest = platform.sensor_ingest
+        chores = [
+            Chore("silence sweep", SWEEP_EVERY, ingest.sweep),
+            Chore("history pruning", PRUNE_EVERY, ingest.prune),
+        ]
+        bridge.run(stop, Chores(chores))
     finally:
         platform.close()
     log.info("sensor bridge stopped")

@@ -103,11 +103,16 @@ def verify_password(password: str, hashed: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+def app_tree(app_instance_id: str) -> str:
+    """The topic tree an application owns."""
+    return f"apps/{app_instance_id}/#"
+
+
 def app_account(
     app_instance_id: str, password_hash: str, read_topics: Iterable[str]
 ) -> MqttAccount:
     """An application: its own tree `apps/<id>/#` and the sensor topics it may read."""
-    rules = (AclRule("readwrite", f"apps/{app_instance_id}/#"), *_reads(read_topics))
+    rules = (AclRule("readwrite", app_tree(app_instance_id)), *_reads(read_topics))
     return MqttAccount(app_instance_id, password_hash, rules)
 
 

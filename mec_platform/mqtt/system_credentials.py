@@ -10,7 +10,9 @@ from pathlib import Path
 
 from mec_platform.mqtt.accounts import new_password
 
-SYSTEM_USERS = ("umec-sensor-bridge", "umec-export")
+BRIDGE_USER = "umec-sensor-bridge"
+EXPORT_USER = "umec-export"
+SYSTEM_USERS = (BRIDGE_USER, EXPORT_USER)
 FILE_NAME = "system-credentials.json"
 
 

@@ -132,10 +132,12 @@ class ServiceRegistry:
 
     def register_service(self, app_instance_id: str, draft: ServiceDraft) -> Service:
         """Register a new service for a producing application and announce it."""
+        # The request is checked before the database is asked about the application.
+        transport = self._transport_of(draft, creating=True)
         now = self._clock()
         with self._uows(write=True) as uow:
             require_app(uow, app_instance_id)
-            service, queued = self.register_in(uow, app_instance_id, draft, now)
+            service, queued = self._add(uow, app_instance_id, draft, transport, now)
             uow.commit()
         self.after_commit(queued)
         return service
@@ -145,6 +147,16 @@ class ServiceRegistry:
     ) -> tuple[Service, bool]:
         """Register a service inside the caller's transaction; (service, notifications queued)."""
         transport = self._transport_of(draft, creating=True)
+        return self._add(uow, app_instance_id, draft, transport, now)
+
+    def _add(
+        self,
+        uow: UnitOfWork,
+        app_instance_id: str,
+        draft: ServiceDraft,
+        transport: TransportInfo | None,
+        now: float,
+    ) -> tuple[Service, bool]:
         assert transport is not None
         interval = self._liveness.interval_for(draft.liveness_interval)
         service = Service(

@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from mec_platform.errors import InvalidInput, NotFound
-from mec_platform.mqtt.accounts import hash_password, new_password
+from mec_platform.mqtt.accounts import app_tree, hash_password, new_password
+from mec_platform.registry.model import AppInstance
 from mec_platform.registry.ports import Clock
 from mec_platform.sensors.model import MqttConfiguration
-from mec_platform.sensors.ports import SensorsUnitOfWork, SensorsUnitOfWorkFactory, StoredAccount
+from mec_platform.sensors.ports import SensorsUnitOfWorkFactory, StoredAccount
 from mec_platform.sensors.topics import valid_id
 
 log = logging.getLogger("mec_platform.sensors")
@@ -25,11 +26,6 @@ log = logging.getLogger("mec_platform.sensors")
 APP_KIND = "app"
 DEVICE_KIND = "device"
 OPERATOR_KIND = "operator"
-
-
-def app_prefix(app_instance_id: str) -> str:
-    """The topic tree an application owns."""
-    return f"apps/{app_instance_id}/#"
 
 
 def usable_username(app_instance_id: str) -> str:
@@ -60,9 +56,8 @@ def required_topics(ser_names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({t for t in (sensor_filter(name) for name in ser_names) if t}))
 
 
-def app_read_topics(uow: SensorsUnitOfWork, account: StoredAccount) -> tuple[str, ...]:
+def app_read_topics(app: AppInstance | None, account: StoredAccount) -> tuple[str, ...]:
     """What the app declared (registration or AppD at instantiation), as sensor topics."""
-    app = uow.apps.get(account.username)
     declared = [d.ser_name for d in app.info.services_required] if app and app.info else []
     return required_topics([*declared, *account.read_topics])
 
@@ -101,7 +96,7 @@ class AppMqtt:
             topics = required_topics(declared) if declared else kept
             account = StoredAccount(username, APP_KIND, hash_password(password), topics)
             uow.mqtt_accounts.put(account, self._clock())
-            read = app_read_topics(uow, account)
+            read = app_read_topics(uow.apps.get(username), account)
             uow.commit()
         self._on_change()
         return self._configuration(username, password, read, host)
@@ -114,7 +109,7 @@ class AppMqtt:
                 raise NotFound(
                     f"appInstanceId: no MQTT credentials were issued to '{app_instance_id}'"
                 )
-            read = app_read_topics(uow, account)
+            read = app_read_topics(uow.apps.get(app_instance_id), account)
         return self._configuration(app_instance_id, None, read, None)
 
     def revoke(self, app_instance_id: str) -> None:
@@ -138,7 +133,7 @@ class AppMqtt:
             username=username,
             password=password,
             read_topics=read,
-            read_write_topics=(app_prefix(username),),
+            read_write_topics=(app_tree(username),),
         )
 
 

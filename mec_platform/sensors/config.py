@@ -85,6 +85,11 @@ class SensorSettings:
             env["MEC_MQTT_PIDFILE"] = str(self.pid_file)
         return env
 
+    def broker_host(self, advertised: str) -> str:
+        """Where the platform's own processes reach the broker: its first listener when the
+        platform runs it, else the advertised host."""
+        return self.listen[0] if self.broker == "managed" else advertised
+
     def mqtt_dir(self, data_dir: Path) -> Path:
         """Where the broker's configuration, state and the system credentials live."""
         return data_dir / "mqtt"

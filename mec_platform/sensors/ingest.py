@@ -103,15 +103,7 @@ class SensorIngest:
             return self._ingest(messages, counts or {})
         except StreamRetry:
             self._known.clear()
-        except BaseException:
-            # The transaction rolled back: what the cache learnt in it may not be true.
-            self._known.clear()
-            raise
-        try:
             return self._ingest(messages, counts or {})
-        except BaseException:
-            self._known.clear()
-            raise
 
     def _ingest(self, messages: Sequence[Message], counts: Mapping[str, int]) -> IngestResult:
         result = IngestResult()
@@ -130,12 +122,12 @@ class SensorIngest:
                     result.new_streams.append(key)
                 if stream.state is SensorState.SUSPENDED:
                     queued = self._set_state(uow, stream, SensorState.ACTIVE, now) or queued
+                readings = _with_units(readings, stream.unit)
                 messages_out = _crossings(stream, readings, subscriptions, self._urls)
                 if messages_out:
                     uow.outbox.enqueue(messages_out, now)
                     queued = True
                     result.notifications += len(messages_out)
-                readings = _with_units(readings, stream.unit)
                 newest = max(readings, key=lambda reading: reading.time)
                 if stream.time is not None and stream.time > newest.time:
                     newest = Reading(stream.quantity, stream.value or 0.0, stream.unit, stream.time)
@@ -155,8 +147,10 @@ class SensorIngest:
             result.duplicates = len(stored) - result.stored
             uow.sensor_counters.add(counts)
             uow.commit()
+        # The cache learns only what was committed.
         self._known = pending
-        self._registry.after_commit(queued)
+        # A new stream's service may have queued availability notifications.
+        self._registry.after_commit(queued or bool(result.new_streams))
         return result
 
     def _stream(
@@ -200,7 +194,6 @@ class SensorIngest:
             silence_interval=silence_interval,
             first_seen=now,
             last_seen=now,
-            topic=f"sensors/{sensor_id}/{quantity}",
         )
         uow.sensor_streams.add(stream)
         if self._record_device is not None:
@@ -213,7 +206,6 @@ class SensorIngest:
         self, uow: SensorsUnitOfWork, stream: SensorStream, state: SensorState, now: float
     ) -> bool:
         uow.sensor_streams.set_state(stream.sensor_id, stream.quantity, state)
-        self._known[(stream.sensor_id, stream.quantity)] = replace(stream, state=state)
         if stream.ser_instance_id is None:
             return False
         service_state = (
@@ -238,40 +230,33 @@ class SensorIngest:
                     created.append(key)
             uow.commit()
         self._known.update(pending)
+        self._registry.after_commit(bool(created))
         return created
 
     def set_online(self, sensor_id: str, online: bool) -> int:
         """The sensor's status topic (its last will says offline): every stream follows."""
-        try:
-            return self._set_online(sensor_id, online)
-        except BaseException:
-            self._known.clear()
-            raise
-
-    def _set_online(self, sensor_id: str, online: bool) -> int:
         now = self._clock()
         state = SensorState.ACTIVE if online else SensorState.SUSPENDED
-        changed = 0
         queued = False
         with self._uows(write=True) as uow:
-            for stream in uow.sensor_streams.query(sensor_id, None, None):
-                if stream.state is not state:
-                    queued = self._set_state(uow, stream, state, now) or queued
-                    changed += 1
+            changed = [
+                s for s in uow.sensor_streams.query(sensor_id, None, None) if s.state is not state
+            ]
+            for stream in changed:
+                queued = self._set_state(uow, stream, state, now) or queued
             uow.commit()
+        self._forget_cached(changed)
         self._registry.after_commit(queued)
-        return changed
+        return len(changed)
+
+    def _forget_cached(self, streams: Sequence[SensorStream]) -> None:
+        # Streams changed outside a batch are read afresh by the next batch that needs them.
+        for stream in streams:
+            self._known.pop((stream.sensor_id, stream.quantity), None)
 
     # -- housekeeping ------------------------------------------------------------------------
     def sweep(self) -> int:
         """Suspend streams silent beyond their interval and drop expired subscriptions."""
-        try:
-            return self._sweep()
-        except BaseException:
-            self._known.clear()
-            raise
-
-    def _sweep(self) -> int:
         now = self._clock()
         queued = False
         with self._uows(write=True) as uow:
@@ -286,6 +271,7 @@ class SensorIngest:
                 uow.sensor_subscriptions.remove(subscription.subscription_id)
                 uow.outbox.drop_for_subscription(subscription.subscription_id, now)
             uow.commit()
+        self._forget_cached(silent)
         self._registry.after_commit(queued)
         return len(silent)
 

@@ -23,6 +23,11 @@ class Reading:
     time: float
 
 
+def sensor_topic(sensor_id: str, quantity: str) -> str:
+    """The topic of one quantity of one sensor."""
+    return f"sensors/{sensor_id}/{quantity}"
+
+
 @dataclass(frozen=True)
 class SensorStream:
     """One quantity of one sensor: the unit offered as one MEC 011 service."""
@@ -37,7 +42,11 @@ class SensorStream:
     silence_interval: int
     first_seen: float
     last_seen: float
-    topic: str
+
+    @property
+    def topic(self) -> str:
+        """The MQTT topic its readings arrive on (also its service's serName)."""
+        return sensor_topic(self.sensor_id, self.quantity)
 
 
 @dataclass(frozen=True)

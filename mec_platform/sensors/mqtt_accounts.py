@@ -15,10 +15,12 @@ from mec_platform.mqtt.accounts import (
     AclRule,
     MqttAccount,
     app_account,
+    check_topic_filter,
     device_account,
     hash_password,
     new_password,
 )
+from mec_platform.mqtt.system_credentials import SYSTEM_USERS
 from mec_platform.registry.ports import Clock
 from mec_platform.sensors.app_mqtt import (
     APP_KIND,
@@ -29,7 +31,7 @@ from mec_platform.sensors.app_mqtt import (
 from mec_platform.sensors.ports import SensorsUnitOfWork, SensorsUnitOfWorkFactory, StoredAccount
 from mec_platform.sensors.topics import valid_id
 
-SYSTEM_NAMES = frozenset({"umec-sensor-bridge", "umec-export"})
+SYSTEM_NAMES = frozenset(SYSTEM_USERS)
 
 
 def enforced_accounts(uow: SensorsUnitOfWork) -> list[MqttAccount]:
@@ -37,12 +39,10 @@ def enforced_accounts(uow: SensorsUnitOfWork) -> list[MqttAccount]:
     accounts: list[MqttAccount] = []
     for stored in uow.mqtt_accounts.all():
         if stored.kind == APP_KIND:
-            if (
-                uow.apps.get(stored.username) is None
-                or uow.clients.for_app(stored.username) is None
-            ):
+            app = uow.apps.get(stored.username)
+            if app is None or uow.clients.for_app(stored.username) is None:
                 continue
-            read = app_read_topics(uow, stored)
+            read = app_read_topics(app, stored)
             accounts.append(app_account(stored.username, stored.password_hash, read))
         elif stored.kind == DEVICE_KIND:
             accounts.append(device_account(stored.username, stored.password_hash))
@@ -61,12 +61,10 @@ def operator_account(stored: StoredAccount) -> MqttAccount:
 
 
 def _check_filter(topic: str, option: str) -> str:
-    levels = topic.split("/")
-    for index, level in enumerate(levels):
-        wildcard = level == "+" or (level == "#" and index == len(levels) - 1)
-        if not level or (not wildcard and ("+" in level or "#" in level or "\0" in level)):
-            raise InvalidInput(f"{option}: '{topic[:80]}' is not an MQTT topic filter")
-    return topic
+    try:
+        return check_topic_filter(topic)
+    except InvalidInput:
+        raise InvalidInput(f"{option}: '{topic[:80]}' is not an MQTT topic filter") from None
 
 
 class MqttAccounts:

@@ -97,7 +97,6 @@ class PahoSensorBridge:
         self._clock = clock
         self._inbox: queue.Queue[Received] = queue.Queue()
         self._drops = DropLog()
-        self._connected = threading.Event()
         self._client = self._new_client()
 
     def _new_client(self) -> mqtt.Client:
@@ -124,11 +123,9 @@ class PahoSensorBridge:
         # The persistent session keeps the subscriptions; subscribing again is harmless and
         # covers a broker that lost its state.
         client.subscribe([(f, 1) for f in self._topics.subscription_filters()])
-        self._connected.set()
         log.info("sensor bridge connected", extra={"broker": self._broker()})
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        self._connected.clear()
         log.warning("sensor bridge disconnected", extra={"reason": str(reason)})
 
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
@@ -155,11 +152,6 @@ class PahoSensorBridge:
         finally:
             self._client.disconnect()
             self._client.loop_stop()
-
-    @property
-    def connected(self) -> bool:
-        """True while the session with the broker is up."""
-        return self._connected.is_set()
 
     def _take(self, stop: threading.Event) -> list[Received]:
         try:

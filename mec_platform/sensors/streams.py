@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from mec_platform.registry.model import CategoryRef, ServiceDraft, ServiceState, TransportInfo
+from mec_platform.sensors.model import sensor_topic
 from mec_platform.sensors.urls import SensorUrls
 
 SENSOR_CATEGORY_ID = "sensor"
@@ -14,9 +15,8 @@ BRIDGE_APP_NAME = "sensor-bridge"
 BRIDGE_APP_ID = "umec-sensor-bridge"
 
 
-def ser_name_of(sensor_id: str, quantity: str) -> str:
-    """The serName of a stream's service: its MQTT topic, unique and readable."""
-    return f"sensors/{sensor_id}/{quantity}"
+# The serName of a stream's service is its MQTT topic: unique and readable.
+ser_name_of = sensor_topic
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,6 @@ def _stream_of(row: Row[Any]) -> SensorStream:
         silence_interval=row.silence_interval,
         first_seen=row.first_seen,
         last_seen=row.last_seen,
-        topic=f"sensors/{row.sensor_id}/{row.quantity}",
     )
 
 

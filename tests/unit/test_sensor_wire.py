@@ -50,7 +50,6 @@ def stream(**changes: Any) -> SensorStream:
         "silence_interval": 60,
         "first_seen": JUNE - 3600,
         "last_seen": JUNE + 31,
-        "topic": "sensors/greenhouse-1/temperature",
     }
     return SensorStream(**{**fields, **changes})
 
